@@ -1,0 +1,148 @@
+// Commands: what a unit, technician or connector asks the engine to do. One JSON object each,
+// as in shared/CONTRACT.md and schemas/commands/. parse_command checks every field's presence and
+// type and returns an `invalid` Error naming the field; it does not check the rules of the
+// workflow (who may act, which state allows it): that is decide()'s job (engine/decide.h).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/ids.h"
+#include "engine/status.h"
+#include "engine/types.h"
+
+namespace dispatch {
+
+namespace cmd {
+struct RegisterUnit {
+  UnitId unit_id;
+  std::string name;
+  UnitKind kind = UnitKind::service_outlet;
+  std::optional<UnitId> parent;  // absent for a root
+};
+struct LinkServiceOutlet {
+  UnitId sales_unit;
+  UnitId service_outlet;
+};
+struct RegisterStaff {
+  StaffId staff_id;
+  UnitId unit;
+  std::string name;
+  std::string phone;
+};
+struct CreateOrder {
+  std::optional<OrderId> order_id;  // assigned by the engine when absent
+  OrderKind kind = OrderKind::installation;
+  Customer customer;
+  std::vector<Item> items;
+  std::optional<Source> source;
+  std::string note;
+  // The unit the order is created at. Optional; an actor that is not itself a unit (admin, a
+  // connector) must give it. When the actor is a unit and `unit` is given, they must agree.
+  std::optional<UnitId> unit;
+};
+struct DispatchToUnit {
+  std::vector<OrderId> order_ids;
+  UnitId unit;
+};
+struct AssignTechnicians {
+  std::vector<OrderId> order_ids;
+  StaffId primary;
+  std::vector<StaffId> assistants;
+};
+struct AcceptOrder {
+  OrderId order_id;
+};
+struct RefuseOrder {
+  OrderId order_id;
+  std::string reason;
+};
+struct CheckIn {
+  OrderId order_id;
+  double lat = 0;
+  double lon = 0;
+};
+struct CaptureUnit {
+  OrderId order_id;
+  CapturedUnit unit;  // on the wire: indoor_barcode, outdoor_barcode, photos at the top level
+};
+struct CompleteOrder {
+  OrderId order_id;
+};
+struct ReportCompletion {
+  OrderId order_id;
+  std::vector<CapturedUnit> units;
+};
+struct CloseOrder {
+  OrderId order_id;
+};
+struct AddFeedback {
+  OrderId order_id;
+  std::string text;
+};
+struct RequestReassignment {
+  OrderId order_id;
+  std::string reason;
+};
+struct ApproveReassignment {
+  OrderId order_id;
+};
+struct RejectReassignment {
+  OrderId order_id;
+  std::string reason;
+};
+struct CancelOrder {
+  OrderId order_id;
+  std::string reason;
+};
+struct RouteRegion {
+  std::string province;
+  std::string city;      // empty: the whole province
+  std::string district;  // empty: the whole city
+  UnitId unit;
+};
+}  // namespace cmd
+
+using CommandBody =
+    std::variant<cmd::RegisterUnit, cmd::LinkServiceOutlet, cmd::RegisterStaff, cmd::CreateOrder,
+                 cmd::DispatchToUnit, cmd::AssignTechnicians, cmd::AcceptOrder, cmd::RefuseOrder,
+                 cmd::CheckIn, cmd::CaptureUnit, cmd::CompleteOrder, cmd::ReportCompletion,
+                 cmd::CloseOrder, cmd::AddFeedback, cmd::RequestReassignment,
+                 cmd::ApproveReassignment, cmd::RejectReassignment, cmd::CancelOrder,
+                 cmd::RouteRegion>;
+
+struct Command {
+  CommandId id;
+  AccountId actor;
+  std::string at;  // RFC 3339; empty means "the engine's clock", filled in before deciding
+  CommandBody body;
+
+  // The contract's type name, e.g. "DispatchToUnit".
+  std::string_view type() const;
+  // The orders the command acts on (several for batch commands; none for organisation ones, nor
+  // for a CreateOrder without an order_id).
+  std::vector<OrderId> order_ids() const;
+};
+
+// Parses one command object. Every failure is ErrorCode::invalid with the field's dotted path.
+// Unknown fields are ignored (the contract may grow); an unknown `type` is invalid.
+Result<Command> parse_command(const nlohmann::json& j);
+// Parses one line of text (a JSONL line); malformed JSON is `invalid` with the parser's message.
+Result<Command> parse_command_text(std::string_view text);
+// The command as its JSON object; parse_command(to_json(c)) gives c back.
+nlohmann::json to_json(const Command& c);
+
+// True when `text` is an RFC 3339 date-time such as 2015-01-08T09:30:00+08:00.
+bool is_rfc3339(std::string_view text);
+
+}  // namespace dispatch
+
+namespace dispatch {
+// The type name of CommandBody's alternative number `index` (for parsers and tests).
+std::string_view command_type_name(std::size_t index);
+}  // namespace dispatch

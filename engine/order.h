@@ -1,0 +1,69 @@
+// An order's state, folded from its stream's events by evolve(). This is both what decide()
+// decides against and the order view the contract's `dispatchctl order` shows (minus history).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/event.h"
+#include "engine/ids.h"
+#include "engine/status.h"
+#include "engine/types.h"
+
+namespace dispatch {
+
+struct Feedback {
+  AccountId actor;
+  std::string at;
+  std::string text;
+  friend bool operator==(const Feedback&, const Feedback&) = default;
+};
+
+struct OrderState {
+  OrderId order_id;
+  OrderKind kind = OrderKind::installation;
+  OrderStatus status = OrderStatus::pending_dispatch;
+  UnitId creator;             // the unit it was created at
+  bool sales_origin = false;  // created by a sales center or outlet (销售安装)
+  UnitId holder;              // the unit that has it now
+  // Holders from the creator down to the current holder: path.back() == holder. The unit before
+  // the holder is the one that passed it down, which decides reassignment requests.
+  std::vector<UnitId> path;
+  std::optional<StaffId> primary;
+  std::vector<StaffId> assistants;
+  Customer customer;
+  std::vector<Item> items;
+  std::optional<Source> source;
+  std::string note;
+  bool checked_in = false;
+  double lat = 0;
+  double lon = 0;
+  std::vector<CapturedUnit> units;  // captured on site or reported by the outlet
+  std::vector<Feedback> feedback;
+  // While a reassignment waits for approval: the status to return to if it is rejected, and why.
+  std::optional<OrderStatus> status_before_reassignment;
+  std::string reassignment_reason;
+  std::string cancel_reason;
+  std::string created_at;
+  std::string updated_at;
+  Version version;         // of its stream
+  Position last_position;  // of its latest event; folders sort by it, newest first
+
+  friend bool operator==(const OrderState&, const OrderState&) = default;
+};
+
+// The unit that passed the order to its holder; nullopt when the holder created it.
+std::optional<UnitId> passed_down_by(const OrderState& order);
+
+// Folds one event into an order's state. `order` is nullopt before OrderCreated. Pure: no I/O.
+// Precondition: the event is an order event for this order, decided against this state; events
+// that are not order events leave the state unchanged.
+OrderState evolve(std::optional<OrderState> order, const Event& event);
+
+nlohmann::json to_json(const OrderState& order);
+Result<OrderState> order_from_json(const nlohmann::json& j);
+
+}  // namespace dispatch

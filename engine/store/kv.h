@@ -1,0 +1,102 @@
+// The one narrow storage interface everything durable goes through: an ordered key-value store
+// with a few separate key spaces, atomic multi-key writes, and an in-memory twin for tests.
+// The RocksDB implementation (rocks_kv.h) maps each space to a column family; the key layout of
+// every space is described once, in docs/storage.md.
+//
+// Thread safety: get and scan may be called from any thread; write is called by one thread at a
+// time (the engine's committer), but concurrent calls are safe and serialised by the store.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/status.h"
+
+namespace dispatch {
+
+enum class Space : std::uint8_t {
+  log,          // global position -> event record (JSON with prev_hash and hash)
+  streams,      // stream id, 0x00, big-endian version -> big-endian position
+  commands,     // command id -> the command's first reply (JSON)
+  projections,  // order views, folders, counters, organisation, meta: all rebuildable
+};
+inline constexpr Space kAllSpaces[] = {Space::log, Space::streams, Space::commands,
+                                       Space::projections};
+std::string_view to_string(Space space);
+
+// A set of puts and deletes applied atomically by Kv::write. Later operations on the same key win.
+class WriteSet {
+ public:
+  void put(Space space, std::string key, std::string value);
+  void del(Space space, std::string key);
+  // What this set will leave at the key: a value, a deletion (nullopt inside the optional), or
+  // nothing pending (outer nullopt).
+  std::optional<std::optional<std::string>> pending(Space space, std::string_view key) const;
+  bool empty() const { return ops_.empty(); }
+  std::size_t size() const { return ops_.size(); }
+  std::size_t bytes() const { return bytes_; }
+  void clear();
+
+  struct Op {
+    Space space;
+    std::string key;
+    std::optional<std::string> value;  // nullopt: delete
+  };
+  const std::vector<Op>& ops() const { return ops_; }
+
+ private:
+  std::vector<Op> ops_;
+  std::map<std::pair<Space, std::string>, std::size_t, std::less<>> index_;  // key -> last op
+  std::size_t bytes_ = 0;
+};
+
+// Visitor for scans: return false to stop.
+using KvVisitor = std::function<bool(std::string_view key, std::string_view value)>;
+
+class Kv {
+ public:
+  virtual ~Kv() = default;
+
+  // The value at key, nullopt when absent. Errors are `unavailable` (I/O) with the store's message.
+  virtual Result<std::optional<std::string>> get(Space space, std::string_view key) const = 0;
+  // Visits, in ascending key order, the keys that start with `prefix` and are greater than
+  // `after` (all of them when `after` is empty).
+  virtual Status scan(Space space, std::string_view prefix, std::string_view after,
+                      const KvVisitor& visit) const = 0;
+  // The greatest key that starts with `prefix`, with its value; nullopt when none does.
+  virtual Result<std::optional<std::pair<std::string, std::string>>> last(
+      Space space, std::string_view prefix) const = 0;
+  // Applies all of `writes` or none. With durable, returns only after the write is on stable
+  // storage (WAL synced); concurrent durable writes may share one sync.
+  virtual Status write(const WriteSet& writes, bool durable) = 0;
+  // Removes every key of a space (rebuild uses it on the projections space).
+  virtual Status clear(Space space) = 0;
+};
+
+// The in-memory twin: same contract, nothing durable. Thread-safe.
+std::unique_ptr<Kv> make_memory_kv();
+
+// Reads through a pending WriteSet to the Kv below, so code deciding the next write sees the
+// earlier writes of the same batch. get and last only; scans go to the Kv (see engine.cc for why
+// that is enough).
+class OverlayReader {
+ public:
+  OverlayReader(const Kv& kv, const WriteSet& pending) : kv_(kv), pending_(pending) {}
+  Result<std::optional<std::string>> get(Space space, std::string_view key) const;
+
+ private:
+  const Kv& kv_;
+  const WriteSet& pending_;
+};
+
+// Big-endian fixed-width encoding, so numeric keys sort in numeric order.
+std::string encode_be64(std::uint64_t value);
+std::uint64_t decode_be64(std::string_view bytes);  // precondition: bytes.size() == 8
+
+}  // namespace dispatch
