@@ -25,7 +25,4 @@ struct EnumNames {
   }
 };
 
-template <class E, class... P>
-EnumNames(P...) -> EnumNames<E, sizeof...(P)>;
-
 }  // namespace dispatch::detail

@@ -6,6 +6,7 @@
 #include <compare>
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <utility>
 
@@ -24,6 +25,7 @@ class StringId {
 
   friend auto operator<=>(const StringId&, const StringId&) = default;
   friend bool operator==(const StringId&, const StringId&) = default;
+  friend std::ostream& operator<<(std::ostream& out, const StringId& id) { return out << id.value_; }
 
  private:
   std::string value_;
@@ -40,6 +42,7 @@ class NumberId {
 
   friend constexpr auto operator<=>(const NumberId&, const NumberId&) = default;
   friend constexpr bool operator==(const NumberId&, const NumberId&) = default;
+  friend std::ostream& operator<<(std::ostream& out, const NumberId& id) { return out << id.value_; }
 
  private:
   std::uint64_t value_ = 0;

@@ -2,11 +2,10 @@
 // decides against and the order view the contract's `dispatchctl order` shows (minus history).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/event.h"
 #include "engine/ids.h"
@@ -14,6 +13,8 @@
 #include "engine/types.h"
 
 namespace dispatch {
+
+class Org;
 
 struct Feedback {
   AccountId actor;
@@ -62,6 +63,10 @@ std::optional<UnitId> passed_down_by(const OrderState& order);
 // Precondition: the event is an order event for this order, decided against this state; events
 // that are not order events leave the state unchanged.
 OrderState evolve(std::optional<OrderState> order, const Event& event);
+// The same, and on OrderCreated also sets sales_origin from the creating unit's kind in `org`
+// (the event does not carry it). Projections should fold with this one; the organisation at the
+// event's position is enough, since a unit's kind never changes.
+OrderState evolve(std::optional<OrderState> order, const Event& event, const Org& org);
 
 nlohmann::json to_json(const OrderState& order);
 Result<OrderState> order_from_json(const nlohmann::json& j);

@@ -1,0 +1,251 @@
+#include "engine/order.h"
+
+#include <type_traits>
+
+#include "engine/org.h"
+
+namespace dispatch {
+namespace {
+using json = nlohmann::json;
+
+// Back to the holder's pending folder: no technicians, no visit.
+void clear_technicians(OrderState& s) {
+  s.primary.reset();
+  s.assistants.clear();
+  s.checked_in = false;
+}
+
+void end_reassignment(OrderState& s) {
+  s.status_before_reassignment.reset();
+  s.reassignment_reason.clear();
+}
+
+void apply_body(OrderState& s, const Event& e) {
+  std::visit(
+      [&](const auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, ev::OrderCreated>) {
+          s = OrderState{};
+          s.order_id = b.order_id;
+          s.kind = b.kind;
+          s.status = OrderStatus::pending_dispatch;
+          s.creator = b.unit;
+          s.holder = b.unit;
+          s.path = {b.unit};
+          s.customer = b.customer;
+          s.items = b.items;
+          s.source = b.source;
+          s.note = b.note;
+          s.created_at = e.at;
+        } else if constexpr (std::is_same_v<T, ev::DispatchedToUnit>) {
+          s.holder = b.unit;
+          s.path.push_back(b.unit);
+          s.status = OrderStatus::pending_dispatch;
+          clear_technicians(s);
+        } else if constexpr (std::is_same_v<T, ev::TechniciansAssigned>) {
+          s.primary = b.primary;
+          s.assistants = b.assistants;
+          s.checked_in = false;
+          s.status = OrderStatus::to_accept;
+        } else if constexpr (std::is_same_v<T, ev::OrderAccepted>) {
+          s.status = OrderStatus::to_process;
+        } else if constexpr (std::is_same_v<T, ev::OrderRefused>) {
+          s.status = OrderStatus::pending_dispatch;
+          clear_technicians(s);
+        } else if constexpr (std::is_same_v<T, ev::CheckedIn>) {
+          s.checked_in = true;
+          s.lat = b.lat;
+          s.lon = b.lon;
+        } else if constexpr (std::is_same_v<T, ev::UnitCaptured>) {
+          s.units.push_back(b.unit);
+        } else if constexpr (std::is_same_v<T, ev::OrderCompleted>) {
+          s.status = OrderStatus::pending_close;
+        } else if constexpr (std::is_same_v<T, ev::CompletionReported>) {
+          s.units.insert(s.units.end(), b.units.begin(), b.units.end());
+        } else if constexpr (std::is_same_v<T, ev::OrderClosed>) {
+          s.status = OrderStatus::closed;
+        } else if constexpr (std::is_same_v<T, ev::FeedbackAdded>) {
+          s.feedback.push_back(Feedback{e.actor, e.at, b.text});
+        } else if constexpr (std::is_same_v<T, ev::ReassignmentRequested>) {
+          s.status_before_reassignment = s.status;
+          s.reassignment_reason = b.reason;
+          s.status = OrderStatus::pending_reassignment_approval;
+        } else if constexpr (std::is_same_v<T, ev::ReassignmentApproved>) {
+          if (s.path.size() > 1) s.path.pop_back();
+          if (s.path.empty() || s.path.back() != b.returned_to) s.path.push_back(b.returned_to);
+          s.holder = b.returned_to;
+          s.status = OrderStatus::pending_dispatch;
+          clear_technicians(s);
+          end_reassignment(s);
+        } else if constexpr (std::is_same_v<T, ev::ReassignmentRejected>) {
+          s.status = s.status_before_reassignment.value_or(OrderStatus::pending_dispatch);
+          end_reassignment(s);
+        } else if constexpr (std::is_same_v<T, ev::OrderCancelled>) {
+          s.status = OrderStatus::cancelled;
+          s.cancel_reason = b.reason;
+        }
+      },
+      e.body);
+}
+
+bool is_order_event(const Event& e) {
+  return std::visit(
+      [](const auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        return !std::is_same_v<T, ev::UnitRegistered> &&
+               !std::is_same_v<T, ev::ServiceOutletLinked> &&
+               !std::is_same_v<T, ev::StaffRegistered> && !std::is_same_v<T, ev::RegionRouted>;
+      },
+      e.body);
+}
+
+json feedback_json(const Feedback& f) {
+  return json{{"actor", f.actor}, {"at", f.at}, {"text", f.text}};
+}
+
+template <class T>
+json optional_json(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+// Reads j[key] into out; a missing key leaves out as it is unless `required`.
+template <class T>
+void read(const json& j, const char* key, T& out, bool required = false) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    if (required)
+      throw json::out_of_range::create(403, std::string("key '") + key + "' not found", &j);
+    return;
+  }
+  out = it->template get<T>();
+}
+
+template <class T>
+void read_optional(const json& j, const char* key, std::optional<T>& out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    out.reset();
+  } else {
+    out = it->template get<T>();
+  }
+}
+
+}  // namespace
+
+std::optional<UnitId> passed_down_by(const OrderState& order) {
+  if (order.path.size() < 2) return std::nullopt;
+  return order.path[order.path.size() - 2];
+}
+
+OrderState evolve(std::optional<OrderState> order, const Event& event) {
+  OrderState s = order ? std::move(*order) : OrderState{};
+  if (!is_order_event(event)) return s;
+  apply_body(s, event);
+  s.version = event.version;
+  s.last_position = event.position;
+  s.updated_at = event.at;
+  return s;
+}
+
+OrderState evolve(std::optional<OrderState> order, const Event& event, const Org& org) {
+  OrderState s = evolve(std::move(order), event);
+  if (const auto* created = std::get_if<ev::OrderCreated>(&event.body)) {
+    const UnitInfo* unit = org.unit(created->unit);
+    s.sales_origin = unit != nullptr && is_sales_unit(unit->kind);
+  }
+  return s;
+}
+
+json to_json(const OrderState& o) {
+  json feedback = json::array();
+  for (const auto& f : o.feedback) feedback.push_back(feedback_json(f));
+  return json{
+      {"order_id", o.order_id},
+      {"kind", o.kind},
+      {"status", o.status},
+      {"holder", o.holder},
+      {"primary", optional_json(o.primary)},
+      {"assistants", o.assistants},
+      {"customer", o.customer},
+      {"items", o.items},
+      {"units", o.units},
+      {"feedback", feedback},
+      {"source", optional_json(o.source)},
+      {"creator", o.creator},
+      {"sales_origin", o.sales_origin},
+      {"path", o.path},
+      {"note", o.note},
+      {"checked_in", o.checked_in},
+      {"lat", o.lat},
+      {"lon", o.lon},
+      {"status_before_reassignment", optional_json(o.status_before_reassignment)},
+      {"reassignment_reason", o.reassignment_reason},
+      {"cancel_reason", o.cancel_reason},
+      {"created_at", o.created_at},
+      {"updated_at", o.updated_at},
+      {"version", o.version},
+      {"last_position", o.last_position},
+  };
+}
+
+Result<OrderState> order_from_json(const json& j) {
+  if (!j.is_object()) {
+    return make_error(ErrorCode::invalid, "a stored order is not a JSON object");
+  }
+  OrderState o;
+  const char* key = "";
+  try {
+    auto req = [&](const char* k, auto& out) {
+      key = k;
+      read(j, k, out, true);
+    };
+    auto opt = [&](const char* k, auto& out) {
+      key = k;
+      read(j, k, out);
+    };
+    req("order_id", o.order_id);
+    req("kind", o.kind);
+    req("status", o.status);
+    req("holder", o.holder);
+    opt("creator", o.creator);
+    opt("path", o.path);
+    key = "primary";
+    read_optional(j, "primary", o.primary);
+    opt("assistants", o.assistants);
+    req("customer", o.customer);
+    opt("items", o.items);
+    opt("units", o.units);
+    key = "feedback";
+    if (auto it = j.find("feedback"); it != j.end()) {
+      for (const auto& f : *it) {
+        o.feedback.push_back(Feedback{f.at("actor").get<AccountId>(), f.at("at").get<std::string>(),
+                                      f.at("text").get<std::string>()});
+      }
+    }
+    key = "source";
+    read_optional(j, "source", o.source);
+    opt("sales_origin", o.sales_origin);
+    opt("note", o.note);
+    opt("checked_in", o.checked_in);
+    opt("lat", o.lat);
+    opt("lon", o.lon);
+    key = "status_before_reassignment";
+    read_optional(j, "status_before_reassignment", o.status_before_reassignment);
+    opt("reassignment_reason", o.reassignment_reason);
+    opt("cancel_reason", o.cancel_reason);
+    opt("created_at", o.created_at);
+    opt("updated_at", o.updated_at);
+    opt("version", o.version);
+    opt("last_position", o.last_position);
+  } catch (const json::exception& e) {
+    return make_error(
+        ErrorCode::invalid,
+        std::string("a stored order has a missing or bad field ") + key + " (" + e.what() + ")",
+        key);
+  }
+  if (o.path.empty() && !o.holder.empty()) o.path.push_back(o.holder);
+  if (o.creator.empty() && !o.path.empty()) o.creator = o.path.front();
+  return o;
+}
+
+}  // namespace dispatch
