@@ -1,7 +1,7 @@
 // The one narrow storage interface everything durable goes through: an ordered key-value store
 // with a few separate key spaces, atomic multi-key writes, and an in-memory twin for tests.
 // The RocksDB implementation (rocks_kv.h) maps each space to a column family; the key layout of
-// every space is described once, in docs/storage.md.
+// every space is described once, in engine/store/LAYOUT.md.
 //
 // Thread safety: get and scan may be called from any thread; write is called by one thread at a
 // time (the engine's committer), but concurrent calls are safe and serialised by the store.

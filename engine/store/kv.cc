@@ -1,0 +1,165 @@
+// WriteSet, the in-memory Kv, OverlayReader and the big-endian key encoding (kv.h).
+#include "engine/store/kv.h"
+
+#include <array>
+#include <mutex>
+#include <shared_mutex>
+#include <utility>
+
+#include "engine/store/key_range.h"
+
+namespace dispatch {
+
+std::string_view to_string(Space space) {
+  switch (space) {
+    case Space::log:
+      return "log";
+    case Space::streams:
+      return "streams";
+    case Space::commands:
+      return "commands";
+    case Space::projections:
+      return "projections";
+  }
+  return "unknown";
+}
+
+// ---- WriteSet ----
+
+void WriteSet::put(Space space, std::string key, std::string value) {
+  bytes_ += key.size() + value.size();
+  index_[{space, key}] = ops_.size();
+  ops_.push_back(Op{space, std::move(key), std::move(value)});
+}
+
+void WriteSet::del(Space space, std::string key) {
+  bytes_ += key.size();
+  index_[{space, key}] = ops_.size();
+  ops_.push_back(Op{space, std::move(key), std::nullopt});
+}
+
+std::optional<std::optional<std::string>> WriteSet::pending(Space space,
+                                                            std::string_view key) const {
+  auto it = index_.find(std::pair<Space, std::string>(space, std::string(key)));
+  if (it == index_.end()) return std::nullopt;
+  return ops_[it->second].value;
+}
+
+void WriteSet::clear() {
+  ops_.clear();
+  index_.clear();
+  bytes_ = 0;
+}
+
+// ---- the in-memory Kv ----
+namespace {
+
+class MemoryKv final : public Kv {
+ public:
+  Result<std::optional<std::string>> get(Space space, std::string_view key) const override {
+    std::shared_lock lock(mutex_);
+    const auto& map = maps_[index(space)];
+    auto it = map.find(key);
+    if (it == map.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+
+  // Visits in chunks copied under the lock, so a visitor may call back into this Kv (even write
+  // to it) without deadlocking. Like a RocksDB iterator without a snapshot, a scan sees writes
+  // made while it runs to keys it has not reached yet.
+  Status scan(Space space, std::string_view prefix, std::string_view after,
+              const KvVisitor& visit) const override {
+    constexpr std::size_t kChunk = 256;
+    std::string cursor(after);
+    bool first = after.empty() || after < prefix;
+    std::vector<std::pair<std::string, std::string>> chunk;
+    for (;;) {
+      chunk.clear();
+      {
+        std::shared_lock lock(mutex_);
+        const auto& map = maps_[index(space)];
+        auto it = first ? map.lower_bound(prefix) : map.upper_bound(cursor);
+        for (; it != map.end() && chunk.size() < kChunk && has_prefix(it->first, prefix); ++it) {
+          chunk.emplace_back(it->first, it->second);
+        }
+      }
+      first = false;
+      for (const auto& [key, value] : chunk) {
+        if (!visit(key, value)) return Status::success();
+      }
+      if (chunk.size() < kChunk) return Status::success();
+      cursor = chunk.back().first;
+    }
+  }
+
+  Result<std::optional<std::pair<std::string, std::string>>> last(
+      Space space, std::string_view prefix) const override {
+    using Found = std::optional<std::pair<std::string, std::string>>;
+    std::shared_lock lock(mutex_);
+    const auto& map = maps_[index(space)];
+    std::optional<std::string> end = prefix_successor(prefix);
+    auto it = end ? map.lower_bound(*end) : map.end();
+    if (it == map.begin()) return Found();
+    --it;
+    if (!has_prefix(it->first, prefix)) return Found();
+    return Found(std::pair(it->first, it->second));
+  }
+
+  Status write(const WriteSet& writes, bool /*durable*/) override {
+    std::unique_lock lock(mutex_);
+    for (const auto& op : writes.ops()) {
+      auto& map = maps_[index(op.space)];
+      if (op.value) {
+        map.insert_or_assign(op.key, *op.value);
+      } else {
+        map.erase(op.key);
+      }
+    }
+    return Status::success();
+  }
+
+  Status clear(Space space) override {
+    std::unique_lock lock(mutex_);
+    maps_[index(space)].clear();
+    return Status::success();
+  }
+
+ private:
+  static std::size_t index(Space space) { return static_cast<std::size_t>(space); }
+
+  mutable std::shared_mutex mutex_;
+  std::array<std::map<std::string, std::string, std::less<>>, std::size(kAllSpaces)> maps_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kv> make_memory_kv() { return std::make_unique<MemoryKv>(); }
+
+// ---- OverlayReader ----
+
+Result<std::optional<std::string>> OverlayReader::get(Space space, std::string_view key) const {
+  auto pending = pending_.pending(space, key);
+  if (pending) return std::move(*pending);
+  return kv_.get(space, key);
+}
+
+// ---- keys ----
+
+std::string encode_be64(std::uint64_t value) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = static_cast<char>(value & 0xFF);
+    value >>= 8;
+  }
+  return out;
+}
+
+std::uint64_t decode_be64(std::string_view bytes) {
+  std::uint64_t value = 0;
+  for (std::size_t i = 0; i < 8 && i < bytes.size(); ++i) {
+    value = (value << 8) | static_cast<unsigned char>(bytes[i]);
+  }
+  return value;
+}
+
+}  // namespace dispatch

@@ -1,0 +1,37 @@
+// The durable Kv: one RocksDB database in a directory, one column family per Space (named as
+// to_string(Space) gives: "log", "streams", "commands", "projections"; the default column family
+// is unused). The key layout of each space is in engine/store/LAYOUT.md.
+//
+// Thread safety: as Kv. Durability: write(…, durable = true) returns after the RocksDB WAL is
+// fsynced (WriteOptions::sync); concurrent synced writers share one fsync through RocksDB's write
+// group. write(…, false) survives a crash of the process but not of the machine.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/status.h"
+#include "engine/store/kv.h"
+
+namespace dispatch {
+
+struct RocksOptions {
+  // Opens with DB::OpenForReadOnly: works while another process has the store open, sees the
+  // store as it was when opened, and refuses write and clear with `unavailable`. RocksDB calls a
+  // read-only instance beside a live writer undefined behaviour (the writer may compact files
+  // away); since every table file is opened at open (max_open_files = -1), on Linux it keeps
+  // reading what it opened, but keep such opens short (one query), not long-lived.
+  bool read_only = false;
+  // Creates the directory and an empty store when there is none (ignored when read_only).
+  bool create_if_missing = true;
+};
+
+// Opens the store in `dir`. Errors, all with a sentence naming `dir`:
+// - `unavailable` "the store <dir> is in use by another process (a running dispatchd or
+//   dispatchctl); stop it or use another --data directory" when another process (or another
+//   open in this process) holds it;
+// - `not_found` "no store at <dir>" when there is none and read_only or !create_if_missing;
+// - `unavailable` with RocksDB's message for any other failure (permissions, corruption, I/O).
+Result<std::unique_ptr<Kv>> open_rocks_kv(const std::string& dir, RocksOptions options);
+
+}  // namespace dispatch
