@@ -1,0 +1,419 @@
+#include "engine/engine.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "engine/decide.h"
+#include "engine/store/rocks_kv.h"
+#include "projections/projector.h"
+#include "projections/queries.h"
+
+namespace dispatch {
+namespace {
+using json = nlohmann::json;
+
+// Events replayed per write during rebuild and catch-up: large enough to amortise the write,
+// small enough that the pending WriteSet stays a few tens of megabytes.
+constexpr std::uint64_t kReplayChunk = 20000;
+
+json error_reply(const Command& command, const Error& error) {
+  json e{{"code", to_string(error.code)}, {"message", error.message}};
+  if (!error.field.empty()) e["field"] = error.field;
+  return json{{"ok", false}, {"id", command.id}, {"error", std::move(e)}};
+}
+
+json accepted_reply(const Command& command, const std::vector<Event>& events) {
+  json order_ids = json::array();
+  json positions = json::array();
+  for (const auto& e : events) {
+    positions.push_back(e.position);
+    OrderId id = e.order_id();
+    if (!id.empty() && (order_ids.empty() || order_ids.back() != id.str())) {
+      order_ids.push_back(id);
+    }
+  }
+  return json{{"ok", true}, {"id", command.id}, {"order_ids", order_ids}, {"positions", positions}};
+}
+
+bool is_org_event(const Event& e) {
+  return std::holds_alternative<ev::UnitRegistered>(e.body) ||
+         std::holds_alternative<ev::ServiceOutletLinked>(e.body) ||
+         std::holds_alternative<ev::StaffRegistered>(e.body) ||
+         std::holds_alternative<ev::RegionRouted>(e.body);
+}
+
+// Projection keys hold NULs and big-endian numbers; problems show them readably: printable ASCII
+// and whole UTF-8 sequences (Chinese names) as they are, every other byte as \xNN.
+std::string printable_key(std::string_view key) {
+  std::string out;
+  auto escape = [&](unsigned char c) {
+    char buf[5];
+    std::snprintf(buf, sizeof buf, "\\x%02x", c);
+    out += buf;
+  };
+  for (std::size_t i = 0; i < key.size();) {
+    auto c = static_cast<unsigned char>(key[i]);
+    std::size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 1;
+    if (c < 0x80) {
+      if (c >= 0x20 && c < 0x7F && c != '\\') {
+        out += static_cast<char>(c);
+      } else {
+        escape(c);
+      }
+      ++i;
+      continue;
+    }
+    bool whole = len > 1 && i + len <= key.size();
+    for (std::size_t k = 1; whole && k < len; ++k) {
+      whole = (static_cast<unsigned char>(key[i + k]) & 0xC0) == 0x80;
+    }
+    if (whole) {
+      out.append(key.substr(i, len));
+      i += len;
+    } else {
+      escape(c);
+      ++i;
+    }
+  }
+  return out;
+}
+
+// Replays the log from `from` into the projections of `target`, reading events from `source`.
+Status replay(const EventLog& log, Kv& target, Org& org, Position from, const Progress& progress) {
+  Projector projector(org);
+  WriteSet writes;
+  std::uint64_t done = 0;
+  const std::uint64_t total = log.head().position.value() >= from.value()
+                                  ? log.head().position.value() - from.value() + 1
+                                  : 0;
+  std::optional<Error> failure;
+  Status read = log.read(from, [&](const Event& event, std::string_view) {
+    Status s = projector.apply(event, target, writes);
+    if (!s.ok()) {
+      failure = s.error();
+      return false;
+    }
+    if (++done % kReplayChunk == 0) {
+      Status w = target.write(writes, false);
+      if (!w.ok()) {
+        failure = w.error();
+        return false;
+      }
+      writes.clear();
+      if (progress) progress(done, total);
+    }
+    return true;
+  });
+  if (!read.ok()) return read;
+  if (failure) return *failure;
+  Status w = target.write(writes, true);
+  if (!w.ok()) return w;
+  if (progress) progress(done, total);
+  return Status::success();
+}
+}  // namespace
+
+Clock system_clock() {
+  return [] {
+    auto now = std::chrono::system_clock::now();
+    std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms.count()));
+    return std::string(buf);
+  };
+}
+
+struct Engine::Pending {
+  Command command;
+  std::promise<json> reply;
+};
+
+Engine::Engine(std::unique_ptr<Kv> kv, EngineOptions options)
+    : kv_(std::move(kv)), options_(std::move(options)), log_(*kv_) {}
+
+Result<std::unique_ptr<Engine>> Engine::open(const std::string& dir, EngineOptions options) {
+  auto kv = open_rocks_kv(dir, RocksOptions{});
+  if (!kv.ok()) return kv.error();
+  return open(std::move(kv.value()), std::move(options));
+}
+
+Result<std::unique_ptr<Engine>> Engine::open(std::unique_ptr<Kv> kv, EngineOptions options) {
+  std::unique_ptr<Engine> engine(new Engine(std::move(kv), std::move(options)));
+  Status s = engine->start();
+  if (!s.ok()) return s.error();
+  return engine;
+}
+
+Status Engine::start() {
+  Status s = log_.open();
+  if (!s.ok()) return s;
+  auto org = load_org(*kv_);
+  if (!org.ok()) return org.error();
+  org_ = std::move(org.value());
+  s = catch_up({});
+  if (!s.ok()) return s;
+  committer_ = std::thread([this] { run_committer(); });
+  return Status::success();
+}
+
+// Projections normally move with the log in the same write; they lag only after an interrupted
+// rebuild. Then the missing tail is replayed.
+Status Engine::catch_up(const Progress& progress) {
+  auto applied = kv_->get(Space::projections, keys::kApplied);
+  if (!applied.ok()) return applied.error();
+  Position from(applied->has_value() ? decode_be64(**applied) + 1 : 1);
+  if (from > log_.head().position) return Status::success();
+  std::unique_lock lock(org_mutex_);
+  return replay(log_, *kv_, org_, from, progress);
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
+}
+
+std::future<json> Engine::submit(Command command) {
+  std::promise<json> promise;
+  std::future<json> future = promise.get_future();
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) {
+      promise.set_value(
+          error_reply(command, make_error(ErrorCode::unavailable, "the engine is shutting down")));
+      return future;
+    }
+    queue_.push_back(Pending{std::move(command), std::move(promise)});
+  }
+  queue_cv_.notify_one();
+  return future;
+}
+
+void Engine::run_committer() {
+  for (;;) {
+    std::deque<Pending> batch;
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything submitted is answered
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    commit_batch(batch);
+  }
+}
+
+void Engine::commit_batch(std::deque<Pending>& batch) {
+  std::vector<json> replies;
+  std::vector<bool> accepted(batch.size(), false);
+  replies.reserve(batch.size());
+  std::lock_guard write_lock(write_mutex_);
+  WriteSet writes;
+  batch_error_.reset();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    bool ok = false;
+    replies.push_back(decide_into(batch[i].command, writes, ok));
+    accepted[i] = ok;
+    if (batch_error_) break;
+  }
+  Status written = batch_error_ ? Status(*batch_error_) : Status::success();
+  if (written.ok() && !writes.empty()) written = kv_->write(writes, options_.durable);
+  if (written.ok()) {
+    log_.commit_staged();
+  } else {
+    // Nothing of the batch is kept: forget staged positions and rebuild the organisation as it
+    // is on disk, since organisation events of the batch were already applied in memory.
+    log_.abort_staged();
+    auto org = load_org(*kv_);
+    std::unique_lock lock(org_mutex_);
+    if (org.ok()) org_ = std::move(org.value());
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (i >= replies.size() || (accepted[i] && !written.ok())) {
+      Error e = written.ok() ? make_error(ErrorCode::unavailable, "not applied") : written.error();
+      e.code = ErrorCode::unavailable;
+      e.message = "not applied: " + e.message;
+      batch[i].reply.set_value(error_reply(batch[i].command, e));
+    } else {
+      batch[i].reply.set_value(std::move(replies[i]));
+    }
+  }
+}
+
+json Engine::decide_into(Command& command, WriteSet& writes, bool& accepted) {
+  accepted = false;
+  OverlayReader reader(*kv_, writes);
+  auto prior = reader.get(Space::commands, command.id.str());
+  if (!prior.ok()) return error_reply(command, prior.error());
+  if (prior->has_value()) {
+    json first = json::parse(**prior, nullptr, false);
+    if (!first.is_discarded()) {
+      first["duplicate"] = true;
+      return first;
+    }
+  }
+  if (command.at.empty()) command.at = options_.clock();
+
+  std::deque<OrderState> loaded;  // keeps looked-up states alive while decide runs
+  std::optional<Error> lookup_error;
+  auto lookup = [&](const OrderId& id) -> const OrderState* {
+    auto order = load_order(reader, id);
+    if (!order.ok()) {
+      lookup_error = order.error();
+      return nullptr;
+    }
+    if (!order->has_value()) return nullptr;
+    loaded.push_back(std::move(**order));
+    return &loaded.back();
+  };
+  auto created = load_counter(reader, keys::kOrdersCreated);
+  if (!created.ok()) return error_reply(command, created.error());
+
+  auto decided = decide(DecideContext{org_, lookup, *created}, command);
+  if (lookup_error) return error_reply(command, *lookup_error);
+  if (!decided.ok()) return error_reply(command, decided.error());
+  std::vector<Event> events = std::move(decided.value());
+
+  Status staged = log_.stage(events, writes);
+  if (!staged.ok()) return error_reply(command, staged.error());
+  Projector projector(org_);
+  for (const auto& event : events) {
+    std::unique_lock<std::shared_mutex> lock(org_mutex_, std::defer_lock);
+    if (is_org_event(event)) lock.lock();
+    Status s = projector.apply(event, *kv_, writes);
+    if (!s.ok()) {
+      // The batch's writes are now half-made: the whole batch is abandoned.
+      batch_error_ = s.error();
+      return error_reply(command, s.error());
+    }
+  }
+  json reply = accepted_reply(command, events);
+  writes.put(Space::commands, command.id.str(), reply.dump());
+  accepted = true;
+  return reply;
+}
+
+Result<json> Engine::folder(const std::string& owner, const std::string& folder, std::size_t limit,
+                            const std::string& after) const {
+  std::shared_lock lock(org_mutex_);
+  return query_folder(*kv_, org_, owner, folder, limit, after);
+}
+
+Result<json> Engine::order(const OrderId& id) const { return query_order(*kv_, log_, id); }
+
+Result<json> Engine::stats(const UnitId& unit) const {
+  std::shared_lock lock(org_mutex_);
+  return query_stats(*kv_, org_, unit);
+}
+
+LogHead Engine::head() const {
+  std::lock_guard lock(write_mutex_);
+  return log_.head();
+}
+
+Org Engine::org() const {
+  std::shared_lock lock(org_mutex_);
+  return org_;
+}
+
+Status Engine::rebuild(const Progress& progress) {
+  std::lock_guard write_lock(write_mutex_);
+  Status s = kv_->clear(Space::projections);
+  if (!s.ok()) return s;
+  Org org;
+  s = replay(log_, *kv_, org, Position(1), progress);
+  std::unique_lock lock(org_mutex_);
+  if (s.ok()) {
+    org_ = std::move(org);
+  } else {
+    auto reloaded = load_org(*kv_);
+    if (reloaded.ok()) org_ = std::move(reloaded.value());
+  }
+  return s;
+}
+
+Result<json> Engine::verify(const Progress& progress) const {
+  std::lock_guard write_lock(write_mutex_);
+  auto chain = verify_chain(*kv_, [&](std::uint64_t done) {
+    if (progress) progress(done, log_.head().position.value() * 2);
+  });
+  if (!chain.ok()) return chain.error();
+  json problems = json::array();
+  for (const auto& p : chain->problems) {
+    problems.push_back(json{{"where", "log"}, {"position", p.position}, {"message", p.what}});
+  }
+
+  // Rebuild the projections in memory from the log and compare them with the stored ones.
+  auto rebuilt = make_memory_kv();
+  Org org;
+  Status s = replay(log_, *rebuilt, org, Position(1), [&](std::uint64_t done, std::uint64_t) {
+    if (progress) progress(log_.head().position.value() + done, log_.head().position.value() * 2);
+  });
+  if (!s.ok()) {
+    problems.push_back(json{{"where", "projections"},
+                            {"message", "the log could not be replayed: " + s.error().message}});
+  } else {
+    constexpr std::size_t kMaxReported = 100;
+    std::size_t matched = 0;
+    std::size_t reported = 0;
+    auto report = [&](std::string_view key, std::string message) {
+      if (++reported <= kMaxReported) {
+        problems.push_back(json{{"where", "projections"},
+                                {"key", printable_key(key)},
+                                {"message", std::move(message)}});
+      }
+    };
+    Status scanned =
+        kv_->scan(Space::projections, "", "", [&](std::string_view key, std::string_view value) {
+          auto expected = rebuilt->get(Space::projections, key);
+          if (!expected.ok() || !expected->has_value()) {
+            report(key, "stored but not produced by a rebuild from the log");
+          } else if (**expected != value) {
+            report(key, "differs from a rebuild from the log");
+            ++matched;
+          } else {
+            ++matched;
+          }
+          return true;
+        });
+    if (!scanned.ok()) return scanned.error();
+    std::size_t rebuilt_keys = 0;
+    (void)rebuilt->scan(Space::projections, "", "", [&](std::string_view, std::string_view) {
+      ++rebuilt_keys;
+      return true;
+    });
+    if (rebuilt_keys != matched) {
+      Status missing =
+          rebuilt->scan(Space::projections, "", "", [&](std::string_view key, std::string_view) {
+            auto stored = kv_->get(Space::projections, key);
+            if (stored.ok() && !stored->has_value()) {
+              report(key, "missing: a rebuild from the log has it");
+            }
+            return true;
+          });
+      if (!missing.ok()) return missing.error();
+    }
+    if (reported > kMaxReported) {
+      problems.push_back(
+          json{{"where", "projections"},
+               {"message", std::to_string(reported - kMaxReported) + " more problems not listed"}});
+    }
+  }
+  return json{{"ok", problems.empty()},
+              {"events", chain->events},
+              {"head", {{"position", chain->head.position}, {"hash", chain->head.hash}}},
+              {"problems", std::move(problems)}};
+}
+
+}  // namespace dispatch

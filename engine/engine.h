@@ -1,0 +1,113 @@
+// The engine: decides commands against the current state and commits their events, the
+// projection updates and the command-id record in one atomic, durable write.
+//
+// One committer thread decides and writes. Callers on any thread submit commands; the committer
+// takes every command waiting (up to a batch limit), decides them in arrival order (each sees the
+// effects of the ones before it), and writes the whole batch with one synced write: concurrent
+// callers share one fsync (group commit), and a reply is given only once its batch is durable.
+// If the write fails, every accepted command of the batch is answered `unavailable` and nothing of
+// it is kept.
+//
+// Queries read committed state and may run on any thread concurrently with commands.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/command.h"
+#include "engine/log.h"
+#include "engine/org.h"
+#include "engine/status.h"
+#include "engine/store/kv.h"
+
+namespace dispatch {
+
+// Gives the engine's time as RFC 3339 for commands without `at`.
+using Clock = std::function<std::string()>;
+Clock system_clock();  // UTC with milliseconds, e.g. 2026-11-26T23:40:00.123Z
+
+struct EngineOptions {
+  bool durable = true;              // sync every batch to stable storage before replying
+  std::size_t max_batch = 512;      // commands decided and written together at most
+  Clock clock = system_clock();
+};
+
+// Progress of long runs (rebuild, verify): events done of total.
+using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+class Engine {
+ public:
+  // Opens the store in `dir` (created when missing) and catches the projections up with the log.
+  // Errors: `unavailable` when the store is in use by another process or cannot be read.
+  static Result<std::unique_ptr<Engine>> open(const std::string& dir, EngineOptions options = {});
+  // Runs over any Kv (the in-memory one in tests).
+  static Result<std::unique_ptr<Engine>> open(std::unique_ptr<Kv> kv, EngineOptions options = {});
+
+  // Finishes the commands already submitted, then stops the committer.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Decides and commits one command; returns the contract's reply object. A command whose id was
+  // applied before is not applied again: its first reply comes back with "duplicate": true.
+  // Thread-safe.
+  std::future<nlohmann::json> submit(Command command);
+  nlohmann::json execute(Command command) { return submit(std::move(command)).get(); }
+
+  // Queries: the contract's JSON (projections/queries.h).
+  Result<nlohmann::json> folder(const std::string& owner, const std::string& folder,
+                                std::size_t limit, const std::string& after) const;
+  Result<nlohmann::json> order(const OrderId& id) const;
+  Result<nlohmann::json> stats(const UnitId& unit) const;
+
+  // {"ok", "events", "head": {"position","hash"}, "problems": [...]}: the hash chain is whole, and
+  // every projection equals a rebuild from the log. Problems name a position or a projection key.
+  Result<nlohmann::json> verify(const Progress& progress = {}) const;
+  // Drops every projection and replays the whole log into them. Commands wait meanwhile.
+  Status rebuild(const Progress& progress = {});
+
+  LogHead head() const;
+  // Visits the committed log's records from `from` in order (EventLog::read).
+  Status read_log(Position from,
+                  const std::function<bool(const Event&, std::string_view raw)>& visit) const {
+    return log_.read(from, visit);
+  }
+  // A copy of the organisation as of the last committed batch.
+  Org org() const;
+
+ private:
+  struct Pending;
+  Engine(std::unique_ptr<Kv> kv, EngineOptions options);
+  Status start();
+  Status catch_up(const Progress& progress);
+  void run_committer();
+  void commit_batch(std::deque<Pending>& batch);
+  nlohmann::json decide_into(Command& command, WriteSet& writes, bool& accepted);
+
+  std::unique_ptr<Kv> kv_;
+  EngineOptions options_;
+  EventLog log_;
+  Org org_;
+  mutable std::shared_mutex org_mutex_;  // readers: queries; writer: the committer
+  mutable std::mutex write_mutex_;       // the committer's batches vs rebuild and verify
+  std::optional<Error> batch_error_;     // set when a batch must be abandoned
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread committer_;
+};
+
+}  // namespace dispatch

@@ -1,0 +1,197 @@
+#include "projections/projector.h"
+
+#include <algorithm>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+namespace dispatch {
+namespace {
+using json = nlohmann::json;
+
+char owner_tag(OwnerKind kind) { return kind == OwnerKind::unit ? 'u' : 's'; }
+
+// Folder entries sort by the inverted position of the order's last change, so an ascending scan
+// gives the newest update first.
+std::string folder_entry_key(const Membership& m, const OrderState& order) {
+  return keys::folder_prefix(m.owner_kind, m.owner, m.folder) +
+         encode_be64(std::numeric_limits<std::uint64_t>::max() - order.last_position.value()) +
+         order.order_id.str();
+}
+
+json folder_entry(const OrderState& order) {
+  return json{{"order_id", order.order_id}, {"kind", order.kind},
+              {"status", order.status},     {"holder", order.holder},
+              {"customer", order.customer}, {"created_at", order.created_at},
+              {"updated_at", order.updated_at}};
+}
+
+bool is_org_event(const Event& event) {
+  return std::holds_alternative<ev::UnitRegistered>(event.body) ||
+         std::holds_alternative<ev::ServiceOutletLinked>(event.body) ||
+         std::holds_alternative<ev::StaffRegistered>(event.body) ||
+         std::holds_alternative<ev::RegionRouted>(event.body);
+}
+}  // namespace
+
+namespace keys {
+std::string order(const OrderId& id) { return "o/" + id.str(); }
+std::string folder_prefix(OwnerKind kind, const std::string& owner, Folder folder) {
+  std::string key = "f/";
+  key += owner_tag(kind);
+  key += '/';
+  key += owner;
+  key += '\0';
+  key += folder_info(folder).name;
+  key += '\0';
+  return key;
+}
+std::string own_count(OwnerKind kind, const std::string& owner, Folder folder) {
+  std::string key = "n/";
+  key += owner_tag(kind);
+  key += '/';
+  key += owner;
+  key += '\0';
+  key += folder_info(folder).name;
+  return key;
+}
+std::string subtree_count(const std::string& unit, Folder folder) {
+  std::string key = "t/" + unit;
+  key += '\0';
+  key += folder_info(folder).name;
+  return key;
+}
+}  // namespace keys
+
+Result<std::optional<OrderState>> load_order(const OverlayReader& reader, const OrderId& id) {
+  auto raw = reader.get(Space::projections, keys::order(id));
+  if (!raw.ok()) return raw.error();
+  if (!raw->has_value()) return std::optional<OrderState>();
+  json j = json::parse(**raw, nullptr, false);
+  if (j.is_discarded()) {
+    return make_error(ErrorCode::invalid, "the stored view of order " + id.str() +
+                                              " is not valid JSON; run `dispatchctl rebuild`");
+  }
+  auto order = order_from_json(j);
+  if (!order.ok()) return order.error();
+  return std::optional<OrderState>(std::move(order.value()));
+}
+
+Result<std::uint64_t> load_counter(const OverlayReader& reader, std::string_view key) {
+  auto raw = reader.get(Space::projections, key);
+  if (!raw.ok()) return raw.error();
+  if (!raw->has_value()) return std::uint64_t{0};
+  try {
+    return static_cast<std::uint64_t>(std::stoull(**raw));
+  } catch (const std::exception&) {
+    return make_error(ErrorCode::invalid, "the counter at projection key '" + std::string(key) +
+                                              "' is not a number; run `dispatchctl rebuild`");
+  }
+}
+
+Result<Org> load_org(const Kv& kv) {
+  Org org;
+  std::optional<Error> failure;
+  Status scanned = kv.scan(Space::projections, keys::kOrgPrefix, "",
+                           [&](std::string_view, std::string_view value) {
+                             json j = json::parse(value, nullptr, false);
+                             auto event = j.is_discarded()
+                                              ? Result<Event>(make_error(ErrorCode::invalid,
+                                                                         "not valid JSON"))
+                                              : event_from_json(j);
+                             if (!event.ok()) {
+                               failure = make_error(
+                                   ErrorCode::invalid,
+                                   "a stored organisation event does not parse (" +
+                                       event.error().message + "); run `dispatchctl rebuild`");
+                               return false;
+                             }
+                             org.apply(event.value());
+                             return true;
+                           });
+  if (!scanned.ok()) return scanned.error();
+  if (failure) return *failure;
+  return org;
+}
+
+Status Projector::apply(const Event& event, const Kv& kv, WriteSet& writes) {
+  OverlayReader reader(kv, writes);
+  if (is_org_event(event)) {
+    org_.apply(event);
+    writes.put(Space::projections, std::string(keys::kOrgPrefix) + encode_be64(event.position.value()),
+               to_json(event).dump());
+  } else {
+    Status s = apply_order_event(event, reader, writes);
+    if (!s.ok()) return s;
+  }
+  writes.put(Space::projections, std::string(keys::kApplied), encode_be64(event.position.value()));
+  return Status::success();
+}
+
+Status Projector::apply_order_event(const Event& event, const OverlayReader& reader,
+                                    WriteSet& writes) {
+  auto before = load_order(reader, event.order_id());
+  if (!before.ok()) return before.error();
+  OrderState after = evolve(*before, event, org_);
+
+  std::vector<Membership> old_members;
+  if (before->has_value()) {
+    old_members = memberships(**before);
+    for (const auto& m : old_members) {
+      writes.del(Space::projections, folder_entry_key(m, **before));
+    }
+  }
+  std::vector<Membership> new_members = memberships(after);
+  std::string entry = folder_entry(after).dump();
+  for (const auto& m : new_members) {
+    writes.put(Space::projections, folder_entry_key(m, after), entry);
+  }
+  // Counters change only where membership does; an order moving to the top of the same folder
+  // (feedback, check-in) keeps its counts.
+  for (const auto& m : old_members) {
+    if (std::find(new_members.begin(), new_members.end(), m) != new_members.end()) continue;
+    Status s = count_membership(reader, writes, m, -1);
+    if (!s.ok()) return s;
+  }
+  for (const auto& m : new_members) {
+    if (std::find(old_members.begin(), old_members.end(), m) != old_members.end()) continue;
+    Status s = count_membership(reader, writes, m, +1);
+    if (!s.ok()) return s;
+  }
+  if (!before->has_value()) {
+    Status s = add_to_counter(reader, writes, std::string(keys::kOrdersCreated), +1);
+    if (!s.ok()) return s;
+  }
+  writes.put(Space::projections, keys::order(after.order_id), to_json(after).dump());
+  return Status::success();
+}
+
+Status Projector::count_membership(const OverlayReader& reader, WriteSet& writes,
+                                   const Membership& m, std::int64_t delta) {
+  Status s = add_to_counter(reader, writes, keys::own_count(m.owner_kind, m.owner, m.folder), delta);
+  if (!s.ok() || m.owner_kind != OwnerKind::unit) return s;
+  // Subtree counters: the unit itself and every ancestor, so stats never scans a subtree.
+  UnitId unit(m.owner);
+  s = add_to_counter(reader, writes, keys::subtree_count(m.owner, m.folder), delta);
+  if (!s.ok()) return s;
+  for (const auto& ancestor : org_.ancestors(unit)) {
+    s = add_to_counter(reader, writes, keys::subtree_count(ancestor.str(), m.folder), delta);
+    if (!s.ok()) return s;
+  }
+  return Status::success();
+}
+
+Status Projector::add_to_counter(const OverlayReader& reader, WriteSet& writes,
+                                 const std::string& key, std::int64_t delta) {
+  auto current = load_counter(reader, key);
+  if (!current.ok()) return current.error();
+  std::int64_t next = static_cast<std::int64_t>(*current) + delta;
+  if (next <= 0) {
+    writes.del(Space::projections, key);
+  } else {
+    writes.put(Space::projections, key, std::to_string(next));
+  }
+  return Status::success();
+}
+
+}  // namespace dispatch

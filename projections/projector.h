@@ -1,0 +1,59 @@
+// Applies events to the projections space: order views, folder indexes, own and subtree counters,
+// the organisation's events, and the position applied. The key layout is in projections/README.md.
+// The engine calls it inside the same WriteSet as the log append, so projections and log commit
+// together; rebuild and verify call it to replay the log.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "engine/event.h"
+#include "engine/order.h"
+#include "engine/org.h"
+#include "engine/status.h"
+#include "engine/store/kv.h"
+#include "projections/folders.h"
+
+namespace dispatch {
+
+namespace keys {
+inline constexpr std::string_view kApplied = "m/applied";
+inline constexpr std::string_view kOrdersCreated = "m/orders_created";
+std::string order(const OrderId& id);
+// The prefix of one folder's entries: entries sort newest update first under it.
+std::string folder_prefix(OwnerKind kind, const std::string& owner, Folder folder);
+std::string own_count(OwnerKind kind, const std::string& owner, Folder folder);
+std::string subtree_count(const std::string& unit, Folder folder);
+inline constexpr std::string_view kOrgPrefix = "g/";
+}  // namespace keys
+
+// Reads an order's view; nullopt when it does not exist; `unavailable` or `invalid` (a record
+// that does not parse) otherwise.
+Result<std::optional<OrderState>> load_order(const OverlayReader& reader, const OrderId& id);
+// A counter in the projections space (0 when absent).
+Result<std::uint64_t> load_counter(const OverlayReader& reader, std::string_view key);
+// Rebuilds the organisation from the organisation events recorded in the projections space.
+Result<Org> load_org(const Kv& kv);
+
+class Projector {
+ public:
+  // The projector updates `org` as organisation events pass; the caller guards concurrent readers.
+  explicit Projector(Org& org) : org_(org) {}
+
+  // Adds to `writes` what `event` changes. Precondition: the event has its position, and events
+  // are applied in position order. Errors: reading the projections failed (`unavailable`), or the
+  // stored view of the order does not parse (`invalid`).
+  Status apply(const Event& event, const Kv& kv, WriteSet& writes);
+
+ private:
+  Status apply_order_event(const Event& event, const OverlayReader& reader, WriteSet& writes);
+  Status add_to_counter(const OverlayReader& reader, WriteSet& writes, const std::string& key,
+                        std::int64_t delta);
+  Status count_membership(const OverlayReader& reader, WriteSet& writes, const Membership& m,
+                          std::int64_t delta);
+
+  Org& org_;
+};
+
+}  // namespace dispatch

@@ -1,0 +1,209 @@
+// The engine over the in-memory Kv and a fault-injecting wrapper: replies, duplicates, group
+// commit under concurrent callers, all-or-nothing batches, and a failed write keeping nothing.
+#define BOOST_TEST_MODULE engine
+#include "engine/engine.h"
+
+#include <atomic>
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <thread>
+
+#include "engine/store/kv.h"
+#include "tests/support/process.h"
+
+using nlohmann::json;
+using namespace dispatch;
+
+namespace {
+// Passes everything to the memory Kv, but fails writes while `fail_writes` is set, and counts
+// the writes that reach it (so a test can see commands share writes).
+class FaultyKv : public Kv {
+ public:
+  explicit FaultyKv(std::shared_ptr<std::atomic<bool>> fail,
+                    std::shared_ptr<std::atomic<int>> writes)
+      : inner_(make_memory_kv()), fail_(std::move(fail)), writes_(std::move(writes)) {}
+  Result<std::optional<std::string>> get(Space s, std::string_view k) const override {
+    return inner_->get(s, k);
+  }
+  Status scan(Space s, std::string_view p, std::string_view a, const KvVisitor& v) const override {
+    return inner_->scan(s, p, a, v);
+  }
+  Result<std::optional<std::pair<std::string, std::string>>> last(
+      Space s, std::string_view p) const override {
+    return inner_->last(s, p);
+  }
+  Status write(const WriteSet& w, bool durable) override {
+    if (*fail_) return make_error(ErrorCode::unavailable, "disk full (injected)");
+    ++*writes_;
+    return inner_->write(w, durable);
+  }
+  Status clear(Space s) override { return inner_->clear(s); }
+
+ private:
+  std::unique_ptr<Kv> inner_;
+  std::shared_ptr<std::atomic<bool>> fail_;
+  std::shared_ptr<std::atomic<int>> writes_;
+};
+
+Command command(const json& j) {
+  auto c = parse_command(j);
+  BOOST_TEST_REQUIRE(c.ok(), (c.ok() ? "" : c.error().message));
+  return c.value();
+}
+
+struct Fixture {
+  std::shared_ptr<std::atomic<bool>> fail = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<std::atomic<int>> writes = std::make_shared<std::atomic<int>>(0);
+  std::unique_ptr<Engine> engine;
+
+  Fixture() {
+    EngineOptions options;
+    options.clock = [] { return std::string("2015-01-08T09:00:00+08:00"); };
+    auto e = Engine::open(std::make_unique<FaultyKv>(fail, writes), options);
+    BOOST_TEST_REQUIRE(e.ok());
+    engine = std::move(e.value());
+    // The seed's organisation, from the walkthrough's first twelve lines.
+    std::ifstream in(dispatch::testing::source_dir() + "/tools/data/walkthrough.jsonl");
+    std::string line;
+    for (int i = 0; i < 12 && std::getline(in, line); ++i) {
+      json reply = engine->execute(command(json::parse(line)));
+      BOOST_TEST_REQUIRE(reply["ok"] == true, reply.dump());
+    }
+  }
+
+  json create(const std::string& command_id, const std::string& order_id) {
+    return engine->execute(
+        command({{"id", command_id},
+                 {"type", "CreateOrder"},
+                 {"actor", "K2100"},
+                 {"order_id", order_id},
+                 {"kind", "installation"},
+                 {"customer", {{"name", "王先生"}, {"phone", "139"}, {"address", "香洲"}}},
+                 {"items", {{{"model", "KFR-35GW"}, {"quantity", 1}}}}}));
+  }
+  json dispatch(const std::string& command_id, std::vector<std::string> orders,
+                const std::string& unit) {
+    return engine->execute(command({{"id", command_id},
+                                    {"type", "DispatchToUnit"},
+                                    {"actor", "K2100"},
+                                    {"order_ids", orders},
+                                    {"unit", unit}}));
+  }
+  std::size_t total(const std::string& owner, const std::string& folder) {
+    auto page = engine->folder(owner, folder, 50, "");
+    BOOST_TEST_REQUIRE(page.ok());
+    return (*page)["total"];
+  }
+};
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(an_accepted_command_replies_with_its_orders_and_positions, Fixture) {
+  json reply = create("c1", "AZ1");
+  BOOST_TEST(reply["ok"] == true);
+  BOOST_TEST(reply["id"] == "c1");
+  BOOST_TEST(reply["order_ids"] == json::array({"AZ1"}));
+  BOOST_TEST(reply["positions"] == json::array({13}));
+  BOOST_TEST(engine->head().position == Position(13));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_repeated_command_id_gets_the_first_reply_marked_duplicate, Fixture) {
+  json first = create("c1", "AZ1");
+  json again = create("c1", "AZ-other");
+  BOOST_TEST(again["duplicate"] == true);
+  BOOST_TEST(again["order_ids"] == first["order_ids"]);
+  BOOST_TEST(again["positions"] == first["positions"]);
+  BOOST_TEST(engine->head().position == Position(13));
+  BOOST_TEST(!engine->order(OrderId("AZ-other")).ok());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_refused_command_is_not_recorded_and_may_be_retried, Fixture) {
+  json refused = dispatch("d1", {"AZ1"}, "S2100911");
+  BOOST_TEST(refused["ok"] == false);
+  BOOST_TEST(refused["error"]["code"] == "not_found");
+  BOOST_TEST(create("c1", "AZ1")["ok"] == true);
+  BOOST_TEST(dispatch("d1", {"AZ1"}, "S2100911")["ok"] == true);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_batch_applies_to_all_or_to_none, Fixture) {
+  create("c1", "AZ1");
+  create("c2", "AZ2");
+  create("c3", "AZ3");
+  dispatch("d0", {"AZ2"}, "S2100912");  // AZ2 is no longer K2100's to dispatch
+  Position before = engine->head().position;
+  json reply = dispatch("d1", {"AZ1", "AZ2", "AZ3"}, "S2100911");
+  BOOST_TEST(reply["ok"] == false);
+  BOOST_TEST(reply["error"]["code"] == "forbidden");
+  BOOST_TEST(reply["error"]["message"].get<std::string>().find("AZ2") != std::string::npos);
+  BOOST_TEST(engine->head().position == before);
+  BOOST_TEST(total("S2100911", "install_pending_dispatch") == 0u);
+  BOOST_TEST(total("K2100", "install_pending_dispatch") == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrent_callers_share_writes_and_all_get_their_reply, Fixture) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 200;
+  int writes_before = *writes;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string id = "T" + std::to_string(t) + "-" + std::to_string(i);
+        if (create("c-" + id, id)["ok"] == true) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  BOOST_TEST(ok == kThreads * kPerThread);
+  BOOST_TEST(total("K2100", "install_pending_dispatch") == std::size_t{kThreads * kPerThread});
+  int used = *writes - writes_before;
+  BOOST_TEST_MESSAGE("1600 commands from 8 threads took " << used << " writes");
+  BOOST_TEST(used < kThreads * kPerThread);  // group commit: some commands shared a write
+  auto report = engine->verify();
+  BOOST_TEST_REQUIRE(report.ok());
+  BOOST_TEST((*report)["ok"] == true, report->dump());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_failed_write_keeps_nothing_of_its_batch, Fixture) {
+  create("c1", "AZ1");
+  Position before = engine->head().position;
+  *fail = true;
+  json reply = dispatch("d1", {"AZ1"}, "S2100911");
+  BOOST_TEST(reply["ok"] == false);
+  BOOST_TEST(reply["error"]["code"] == "unavailable");
+  json org_reply = engine->execute(command({{"id", "u9"},
+                                            {"type", "RegisterUnit"},
+                                            {"actor", "K2100"},
+                                            {"unit_id", "S2100999"},
+                                            {"name", "新网点"},
+                                            {"kind", "service_outlet"},
+                                            {"parent", "K2100"}}));
+  BOOST_TEST(org_reply["error"]["code"] == "unavailable");
+  *fail = false;
+  BOOST_TEST(engine->head().position == before);
+  BOOST_TEST(total("K2100", "install_pending_dispatch") == 1u);
+  BOOST_TEST(engine->org().unit(UnitId("S2100999")) == nullptr);
+  // Once the disk is back, the same command ids apply normally.
+  BOOST_TEST(dispatch("d1", {"AZ1"}, "S2100911")["ok"] == true);
+  BOOST_TEST(total("S2100911", "install_pending_dispatch") == 1u);
+  auto report = engine->verify();
+  BOOST_TEST_REQUIRE(report.ok());
+  BOOST_TEST((*report)["ok"] == true, report->dump());
+}
+
+BOOST_FIXTURE_TEST_CASE(commands_without_a_time_get_the_engines_clock, Fixture) {
+  create("c1", "AZ1");
+  auto order = engine->order(OrderId("AZ1"));
+  BOOST_TEST_REQUIRE(order.ok());
+  BOOST_TEST((*order)["created_at"] == "2015-01-08T09:00:00+08:00");
+}
+
+BOOST_FIXTURE_TEST_CASE(rebuild_gives_the_same_folders, Fixture) {
+  for (int i = 0; i < 30; ++i) create("c" + std::to_string(i), "AZ" + std::to_string(i));
+  dispatch("d1", {"AZ3", "AZ4", "AZ5"}, "S2100911");
+  auto before = engine->folder("K2100", "install_pending_dispatch", 100, "");
+  BOOST_TEST_REQUIRE(engine->rebuild().ok());
+  auto after = engine->folder("K2100", "install_pending_dispatch", 100, "");
+  BOOST_TEST(*before == *after);
+  BOOST_TEST(total("S2100911", "install_pending_dispatch") == 3u);
+}

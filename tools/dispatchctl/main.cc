@@ -1,0 +1,84 @@
+// dispatchctl: the dispatch engine's command line. The contract's subcommands for scripts
+// (apply, folder, order, stats, verify), rebuild, and people's subcommands (create, dispatch, …).
+#include <iostream>
+#include <string>
+
+#include "tools/dispatchctl/subcommands.h"
+
+namespace {
+using namespace dispatch::ctl;
+
+struct Subcommand {
+  const char* name;
+  const char* usage;
+  const char* summary;
+  int (*run)(const Args&);
+  std::set<std::string> options;
+};
+
+const Subcommand kSubcommands[] = {
+    {"apply", "FILE|-", "apply JSONL commands in order, as their actors; one reply per line",
+     run_apply, {}},
+    {"folder", "OWNER FOLDER [--limit N] [--after CURSOR]",
+     "list a unit's or technician's folder, newest update first", run_folder, {"limit", "after"}},
+    {"order", "ORDER_ID", "show an order with its history", run_order, {}},
+    {"stats", "UNIT", "count a unit's folders, its own and its whole subtree's", run_stats, {}},
+    {"verify", "", "check the log's hash chain and every projection against a rebuild",
+     run_verify, {}},
+    {"rebuild", "", "rebuild every projection from the log", run_rebuild, {}},
+    {"log", "[--from POSITION] [--limit N]",
+     "print the log's records in order (with --json: as stored, with prev_hash and hash)", run_log,
+     {"from", "limit"}},
+};
+
+void print_help() {
+  std::cout << "usage: dispatchctl SUBCOMMAND [ARGS] [--data DIR] [--json] [--help]\n\n"
+               "The dispatch engine (派工系统) on a local store (default ./var).\n\nFor scripts:\n";
+  for (const auto& s : kSubcommands) {
+    std::string name = s.name;
+    std::cout << "  " << name << std::string(18 - name.size(), ' ') << s.summary << '\n';
+  }
+  std::cout << "\nFor people (each applies one command; --as ACCOUNT acts as that unit or "
+               "person, default admin):\n";
+  print_person_commands_help();
+  std::cout << "\nFolders: install_pending_dispatch 安装待派工, delivery_pending_dispatch 配送待派工,\n"
+               "  sales_install_pending_dispatch 销售安装待派工, pending_reassignment_approval "
+               "待审批改派,\n"
+               "  in_progress 处理中, pending_close 待关闭, closed 已关闭 (units);\n"
+               "  to_accept 待接收, to_process 待处理, completed 已完结 (technicians).\n"
+               "\nExit codes: 0 done, 1 refused or problems found, 2 bad command line, 3 the store "
+               "cannot be used.\n"
+               "`dispatchctl SUBCOMMAND --help` tells more.\n";
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_help();
+    return kExitUsage;
+  }
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_help();
+    return kExitOk;
+  }
+  if (is_person_command(name)) return run_person_command(name, argc, argv);
+  for (const auto& s : kSubcommands) {
+    if (name != s.name) continue;
+    ArgSpec spec{s.options, {"json", "help"}};
+    spec.options.insert("data");
+    auto args = Args::parse(argc, argv, 2, spec);
+    if (!args.ok()) {
+      std::cerr << "dispatchctl " << name << ": " << args.error().message << '\n';
+      return kExitUsage;
+    }
+    if (args->flag("help")) {
+      std::cout << "usage: dispatchctl " << s.name << " " << s.usage << " [--data DIR] [--json]\n\n"
+                << s.summary << ".\n";
+      return kExitOk;
+    }
+    return s.run(*args);
+  }
+  std::cerr << "dispatchctl: unknown subcommand '" << name << "' (see dispatchctl --help)\n";
+  return kExitUsage;
+}
