@@ -138,7 +138,10 @@ Engine::Engine(std::unique_ptr<Kv> kv, EngineOptions options)
     : kv_(std::move(kv)), options_(std::move(options)), log_(*kv_) {}
 
 Result<std::unique_ptr<Engine>> Engine::open(const std::string& dir, EngineOptions options) {
-  auto kv = open_rocks_kv(dir, RocksOptions{});
+  RocksOptions rocks;
+  rocks.read_only = options.read_only;
+  rocks.create_if_missing = !options.read_only;
+  auto kv = open_rocks_kv(dir, rocks);
   if (!kv.ok()) return kv.error();
   return open(std::move(kv.value()), std::move(options));
 }
@@ -156,6 +159,7 @@ Status Engine::start() {
   auto org = load_org(*kv_);
   if (!org.ok()) return org.error();
   org_ = std::move(org.value());
+  if (options_.read_only) return Status::success();
   s = catch_up({});
   if (!s.ok()) return s;
   committer_ = std::thread([this] { run_committer(); });
@@ -187,9 +191,11 @@ std::future<json> Engine::submit(Command command) {
   std::future<json> future = promise.get_future();
   {
     std::lock_guard lock(queue_mutex_);
-    if (stopping_) {
-      promise.set_value(
-          error_reply(command, make_error(ErrorCode::unavailable, "the engine is shutting down")));
+    if (stopping_ || options_.read_only) {
+      promise.set_value(error_reply(
+          command, make_error(ErrorCode::unavailable, options_.read_only
+                                                          ? "the store is open read-only"
+                                                          : "the engine is shutting down")));
       return future;
     }
     queue_.push_back(Pending{std::move(command), std::move(promise)});
@@ -221,6 +227,7 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
   std::lock_guard write_lock(write_mutex_);
   WriteSet writes;
   batch_error_.reset();
+  batch_events_.clear();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     bool ok = false;
     replies.push_back(decide_into(batch[i].command, writes, ok));
@@ -231,6 +238,9 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
   if (written.ok() && !writes.empty()) written = kv_->write(writes, options_.durable);
   if (written.ok()) {
     log_.commit_staged();
+    if (!batch_events_.empty()) {
+      for (const auto& listener : listeners_) listener(batch_events_);
+    }
   } else {
     // Nothing of the batch is kept: forget staged positions and rebuild the organisation as it
     // is on disk, since organisation events of the batch were already applied in memory.
@@ -300,6 +310,8 @@ json Engine::decide_into(Command& command, WriteSet& writes, bool& accepted) {
   }
   json reply = accepted_reply(command, events);
   writes.put(Space::commands, command.id.str(), reply.dump());
+  batch_events_.insert(batch_events_.end(), std::make_move_iterator(events.begin()),
+                       std::make_move_iterator(events.end()));
   accepted = true;
   return reply;
 }
@@ -328,6 +340,9 @@ Org Engine::org() const {
 }
 
 Status Engine::rebuild(const Progress& progress) {
+  if (options_.read_only) {
+    return make_error(ErrorCode::unavailable, "the store is open read-only; rebuild needs it whole");
+  }
   std::lock_guard write_lock(write_mutex_);
   Status s = kv_->clear(Space::projections);
   if (!s.ok()) return s;

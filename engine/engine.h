@@ -41,15 +41,23 @@ struct EngineOptions {
   bool durable = true;              // sync every batch to stable storage before replying
   std::size_t max_batch = 512;      // commands decided and written together at most
   Clock clock = system_clock();
+  // Open the store read-only: no lock is taken, so it works beside a running writer (audits);
+  // commands are answered `unavailable` and rebuild refuses. Projections are used as they are.
+  bool read_only = false;
 };
+
+// Told, on the committer thread after each durable batch, the batch's events in log order.
+// It must be quick and must not submit commands (the committer waits for it).
+using CommitListener = std::function<void(const std::vector<Event>& events)>;
 
 // Progress of long runs (rebuild, verify): events done of total.
 using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 class Engine {
  public:
-  // Opens the store in `dir` (created when missing) and catches the projections up with the log.
-  // Errors: `unavailable` when the store is in use by another process or cannot be read.
+  // Opens the store in `dir` (created when missing, unless read-only) and catches the projections
+  // up with the log. Errors: `unavailable` when the store is in use by another process or cannot
+  // be read; `not_found` when read-only and there is no store.
   static Result<std::unique_ptr<Engine>> open(const std::string& dir, EngineOptions options = {});
   // Runs over any Kv (the in-memory one in tests).
   static Result<std::unique_ptr<Engine>> open(std::unique_ptr<Kv> kv, EngineOptions options = {});
@@ -77,6 +85,9 @@ class Engine {
   // Drops every projection and replays the whole log into them. Commands wait meanwhile.
   Status rebuild(const Progress& progress = {});
 
+  // Registers a listener for committed events. Call it before submitting commands.
+  void on_commit(CommitListener listener) { listeners_.push_back(std::move(listener)); }
+
   LogHead head() const;
   // Visits the committed log's records from `from` in order (EventLog::read).
   Status read_log(Position from,
@@ -102,6 +113,8 @@ class Engine {
   mutable std::shared_mutex org_mutex_;  // readers: queries; writer: the committer
   mutable std::mutex write_mutex_;       // the committer's batches vs rebuild and verify
   std::optional<Error> batch_error_;     // set when a batch must be abandoned
+  std::vector<Event> batch_events_;      // the events of the batch being committed
+  std::vector<CommitListener> listeners_;
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;

@@ -8,6 +8,7 @@
 //   StaffRegistered.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>

@@ -15,7 +15,7 @@ using testing::same;
 // One realistic command of every type, in CommandBody's order.
 const std::vector<std::string> kExamples = {
     R"({"id": "cmd-000002", "type": "RegisterUnit", "actor": "X2500", "at": "2015-01-08T08:01:00+08:00",
-        "unit_id": "K2100", "name": "珠海客服中心", "kind": "service_center", "parent": "X2500"})",
+        "unit_id": "ZHKF", "name": "珠海客服中心", "kind": "service_center", "parent": "X2500"})",
     R"({"id": "cmd-000005", "type": "LinkServiceOutlet", "actor": "X2500",
         "sales_unit": "X250001201", "service_outlet": "S2100911"})",
     R"({"id": "cmd-000006", "type": "RegisterStaff", "actor": "S2100911", "at": "2015-01-08T08:05:00+08:00",
@@ -27,8 +27,8 @@ const std::vector<std::string> kExamples = {
         "items": [{"model": "KFR-35GW/(35592)FNhDa-A3", "quantity": 2},
                   {"model": "KFR-26GW/(26592)FNhAa-A3", "quantity": 1}],
         "source": {"platform": "jd", "platform_order_id": "1234567890123456789012"},
-        "note": "客户要求上午安装", "unit": "K2100"})",
-    R"({"id": "cmd-000010", "type": "DispatchToUnit", "actor": "K2100", "at": "2015-01-08T09:30:00+08:00",
+        "note": "客户要求上午安装", "unit": "ZHKF"})",
+    R"({"id": "cmd-000010", "type": "DispatchToUnit", "actor": "ZHKF", "at": "2015-01-08T09:30:00+08:00",
         "order_ids": ["AZ20150108001", "AZ20150108002"], "unit": "S2100911"})",
     R"({"id": "cmd-000011", "type": "AssignTechnicians", "actor": "S2100911",
         "order_ids": ["AZ20150108001"], "primary": "S21009110002", "assistants": ["S21009110003"]})",
@@ -50,12 +50,12 @@ const std::vector<std::string> kExamples = {
         "text": "室外机支架已加固"})",
     R"({"id": "cmd-000026", "type": "RequestReassignment", "actor": "S2100911",
         "order_id": "AZ20150108003", "reason": "不在本网点服务范围"})",
-    R"({"id": "cmd-000029", "type": "ApproveReassignment", "actor": "K2100", "order_id": "AZ20150108003"})",
-    R"({"id": "cmd-000027", "type": "RejectReassignment", "actor": "K2100", "order_id": "AZ20150108003",
+    R"({"id": "cmd-000029", "type": "ApproveReassignment", "actor": "ZHKF", "order_id": "AZ20150108003"})",
+    R"({"id": "cmd-000027", "type": "RejectReassignment", "actor": "ZHKF", "order_id": "AZ20150108003",
         "reason": "请先安排上门"})",
-    R"({"id": "cmd-000030", "type": "CancelOrder", "actor": "K2100", "order_id": "AZ20150108003",
+    R"({"id": "cmd-000030", "type": "CancelOrder", "actor": "ZHKF", "order_id": "AZ20150108003",
         "reason": "客户取消安装"})",
-    R"({"id": "cmd-000008", "type": "RouteRegion", "actor": "K2100", "province": "广东省",
+    R"({"id": "cmd-000008", "type": "RouteRegion", "actor": "ZHKF", "province": "广东省",
         "city": "珠海市", "district": "香洲区", "unit": "S2100911"})",
 };
 
@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(register_unit_fields) {
   BOOST_TEST(c.actor.str() == "X2500");
   BOOST_TEST(c.at == "2015-01-08T08:01:00+08:00");
   const auto& b = std::get<cmd::RegisterUnit>(c.body);
-  BOOST_TEST(b.unit_id.str() == "K2100");
+  BOOST_TEST(b.unit_id.str() == "ZHKF");
   BOOST_TEST(b.name == "珠海客服中心");
   BOOST_TEST((b.kind == UnitKind::service_center));
   BOOST_TEST_REQUIRE(b.parent.has_value());
@@ -167,7 +167,7 @@ BOOST_AUTO_TEST_CASE(create_order_fields) {
   BOOST_TEST(b.source->platform_order_id == "1234567890123456789012");
   BOOST_TEST(b.note == "客户要求上午安装");
   BOOST_TEST_REQUIRE(b.unit.has_value());
-  BOOST_TEST(b.unit->str() == "K2100");
+  BOOST_TEST(b.unit->str() == "ZHKF");
   BOOST_TEST_REQUIRE(c.order_ids().size() == 1u);
   BOOST_TEST(c.order_ids()[0].str() == "PS20150108004");
 }

@@ -75,7 +75,7 @@ struct Fixture {
     return engine->execute(
         command({{"id", command_id},
                  {"type", "CreateOrder"},
-                 {"actor", "K2100"},
+                 {"actor", "ZHKF"},
                  {"order_id", order_id},
                  {"kind", "installation"},
                  {"customer", {{"name", "王先生"}, {"phone", "139"}, {"address", "香洲"}}},
@@ -85,7 +85,7 @@ struct Fixture {
                 const std::string& unit) {
     return engine->execute(command({{"id", command_id},
                                     {"type", "DispatchToUnit"},
-                                    {"actor", "K2100"},
+                                    {"actor", "ZHKF"},
                                     {"order_ids", orders},
                                     {"unit", unit}}));
   }
@@ -128,7 +128,7 @@ BOOST_FIXTURE_TEST_CASE(a_batch_applies_to_all_or_to_none, Fixture) {
   create("c1", "AZ1");
   create("c2", "AZ2");
   create("c3", "AZ3");
-  dispatch("d0", {"AZ2"}, "S2100912");  // AZ2 is no longer K2100's to dispatch
+  dispatch("d0", {"AZ2"}, "S2100912");  // AZ2 is no longer ZHKF's to dispatch
   Position before = engine->head().position;
   json reply = dispatch("d1", {"AZ1", "AZ2", "AZ3"}, "S2100911");
   BOOST_TEST(reply["ok"] == false);
@@ -136,7 +136,7 @@ BOOST_FIXTURE_TEST_CASE(a_batch_applies_to_all_or_to_none, Fixture) {
   BOOST_TEST(reply["error"]["message"].get<std::string>().find("AZ2") != std::string::npos);
   BOOST_TEST(engine->head().position == before);
   BOOST_TEST(total("S2100911", "install_pending_dispatch") == 0u);
-  BOOST_TEST(total("K2100", "install_pending_dispatch") == 2u);
+  BOOST_TEST(total("ZHKF", "install_pending_dispatch") == 2u);
 }
 
 BOOST_FIXTURE_TEST_CASE(concurrent_callers_share_writes_and_all_get_their_reply, Fixture) {
@@ -155,7 +155,7 @@ BOOST_FIXTURE_TEST_CASE(concurrent_callers_share_writes_and_all_get_their_reply,
   }
   for (auto& t : threads) t.join();
   BOOST_TEST(ok == kThreads * kPerThread);
-  BOOST_TEST(total("K2100", "install_pending_dispatch") == std::size_t{kThreads * kPerThread});
+  BOOST_TEST(total("ZHKF", "install_pending_dispatch") == std::size_t{kThreads * kPerThread});
   int used = *writes - writes_before;
   BOOST_TEST_MESSAGE("1600 commands from 8 threads took " << used << " writes");
   BOOST_TEST(used < kThreads * kPerThread);  // group commit: some commands shared a write
@@ -173,15 +173,15 @@ BOOST_FIXTURE_TEST_CASE(a_failed_write_keeps_nothing_of_its_batch, Fixture) {
   BOOST_TEST(reply["error"]["code"] == "unavailable");
   json org_reply = engine->execute(command({{"id", "u9"},
                                             {"type", "RegisterUnit"},
-                                            {"actor", "K2100"},
+                                            {"actor", "ZHKF"},
                                             {"unit_id", "S2100999"},
                                             {"name", "新网点"},
                                             {"kind", "service_outlet"},
-                                            {"parent", "K2100"}}));
+                                            {"parent", "ZHKF"}}));
   BOOST_TEST(org_reply["error"]["code"] == "unavailable");
   *fail = false;
   BOOST_TEST(engine->head().position == before);
-  BOOST_TEST(total("K2100", "install_pending_dispatch") == 1u);
+  BOOST_TEST(total("ZHKF", "install_pending_dispatch") == 1u);
   BOOST_TEST(engine->org().unit(UnitId("S2100999")) == nullptr);
   // Once the disk is back, the same command ids apply normally.
   BOOST_TEST(dispatch("d1", {"AZ1"}, "S2100911")["ok"] == true);
@@ -201,9 +201,37 @@ BOOST_FIXTURE_TEST_CASE(commands_without_a_time_get_the_engines_clock, Fixture) 
 BOOST_FIXTURE_TEST_CASE(rebuild_gives_the_same_folders, Fixture) {
   for (int i = 0; i < 30; ++i) create("c" + std::to_string(i), "AZ" + std::to_string(i));
   dispatch("d1", {"AZ3", "AZ4", "AZ5"}, "S2100911");
-  auto before = engine->folder("K2100", "install_pending_dispatch", 100, "");
+  auto before = engine->folder("ZHKF", "install_pending_dispatch", 100, "");
   BOOST_TEST_REQUIRE(engine->rebuild().ok());
-  auto after = engine->folder("K2100", "install_pending_dispatch", 100, "");
+  auto after = engine->folder("ZHKF", "install_pending_dispatch", 100, "");
   BOOST_TEST(*before == *after);
   BOOST_TEST(total("S2100911", "install_pending_dispatch") == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(listeners_hear_each_committed_batch_in_log_order) {
+  EngineOptions options;
+  auto opened = Engine::open(make_memory_kv(), options);
+  BOOST_TEST_REQUIRE(opened.ok());
+  auto& engine = *opened.value();
+  std::vector<std::string> heard;
+  engine.on_commit([&](const std::vector<Event>& events) {
+    for (const auto& e : events) {
+      heard.push_back(std::string(e.type()) + "@" + std::to_string(e.position.value()));
+    }
+  });
+  json ok = engine.execute(command({{"id", "u1"},
+                                    {"type", "RegisterUnit"},
+                                    {"actor", "admin"},
+                                    {"unit_id", "X25"},
+                                    {"name", "销售公司"},
+                                    {"kind", "sales_company"}}));
+  BOOST_TEST(ok["ok"] == true);
+  json refused = engine.execute(command({{"id", "u2"},
+                                         {"type", "RegisterUnit"},
+                                         {"actor", "admin"},
+                                         {"unit_id", "X25"},
+                                         {"name", "again"},
+                                         {"kind", "sales_company"}}));
+  BOOST_TEST(refused["ok"] == false);
+  BOOST_TEST(heard == (std::vector<std::string>{"UnitRegistered@1"}));
 }

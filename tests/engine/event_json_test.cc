@@ -77,7 +77,7 @@ BOOST_AUTO_TEST_CASE(exact_flat_forms) {
   BOOST_TEST(to_json(sample("OrderCreated")) == json::parse(R"({
       "type": "OrderCreated", "stream": "order/AZ20150108001", "actor": "admin",
       "at": "2015-01-08T09:00:00.250Z", "command_id": "cmd-000009", "version": 1, "position": 5,
-      "order_id": "AZ20150108001", "kind": "installation", "unit": "K2100",
+      "order_id": "AZ20150108001", "kind": "installation", "unit": "ZHKF",
       "customer": {"name": "张三", "phone": "13912345678", "province": "广东省", "city": "珠海市",
                    "district": "香洲区", "address": "香洲区人民东路123号5栋801"},
       "items": [{"model": "KFR-35GW/(35592)FNhDa-A3", "quantity": 2},
@@ -85,9 +85,9 @@ BOOST_AUTO_TEST_CASE(exact_flat_forms) {
       "source": {"platform": "tmall", "platform_order_id": "1234567890123456789012"},
       "note": "客户要求上午安装"})"));
   BOOST_TEST(to_json(sample("DispatchedToUnit")) == json::parse(R"({
-      "type": "DispatchedToUnit", "stream": "order/AZ20150108001", "actor": "K2100",
+      "type": "DispatchedToUnit", "stream": "order/AZ20150108001", "actor": "ZHKF",
       "at": "2015-01-08T09:30:00+08:00", "command_id": "cmd-000010", "version": 2, "position": 6,
-      "order_id": "AZ20150108001", "from": "K2100", "unit": "S2100911"})"));
+      "order_id": "AZ20150108001", "from": "ZHKF", "unit": "S2100911"})"));
 }
 
 BOOST_AUTO_TEST_CASE(absent_optionals_are_left_out) {

@@ -160,25 +160,25 @@ inline std::vector<Event> sample_events() {
     e.body = std::move(body);
     events.push_back(std::move(e));
   };
-  add("unit/S2100911", "K2100", "2015-01-08T08:02:00+08:00", "cmd-000003", 1,
+  add("unit/S2100911", "ZHKF", "2015-01-08T08:02:00+08:00", "cmd-000003", 1,
       ev::UnitRegistered{UnitId("S2100911"), "珠海香洲售后服务网点", UnitKind::service_outlet,
-                         UnitId("K2100")});
+                         UnitId("ZHKF")});
   add("unit/X250001201", "X2500", "2015-01-08T08:04:00+08:00", "cmd-000005", 2,
       ev::ServiceOutletLinked{UnitId("X250001201"), UnitId("S2100911")});
   add("staff/S21009110002", "S2100911", "2015-01-08T08:05:00+08:00", "cmd-000006", 1,
       ev::StaffRegistered{StaffId("S21009110002"), UnitId("S2100911"), "测试员2", "13800000002"});
-  add("unit/S2100911", "K2100", "2015-01-08T08:07:00+08:00", "cmd-000008", 2,
+  add("unit/S2100911", "ZHKF", "2015-01-08T08:07:00+08:00", "cmd-000008", 2,
       ev::RegionRouted{"广东省", "珠海市", "", UnitId("S2100911")});
   add("order/AZ20150108001", "admin", "2015-01-08T09:00:00.250Z", "cmd-000009", 1,
       ev::OrderCreated{o1,
                        OrderKind::installation,
-                       UnitId("K2100"),
+                       UnitId("ZHKF"),
                        customer,
                        {Item{"KFR-35GW/(35592)FNhDa-A3", 2}, Item{"KFR-26GW/(26592)FNhAa-A3", 1}},
                        Source{Platform::tmall, "1234567890123456789012"},
                        "客户要求上午安装"});
-  add("order/AZ20150108001", "K2100", "2015-01-08T09:30:00+08:00", "cmd-000010", 2,
-      ev::DispatchedToUnit{o1, UnitId("K2100"), UnitId("S2100911")});
+  add("order/AZ20150108001", "ZHKF", "2015-01-08T09:30:00+08:00", "cmd-000010", 2,
+      ev::DispatchedToUnit{o1, UnitId("ZHKF"), UnitId("S2100911")});
   add("order/AZ20150108001", "S2100911", "2015-01-08T09:40:00+08:00", "cmd-000011", 3,
       ev::TechniciansAssigned{o1, StaffId("S21009110002"), {StaffId("S21009110003")}});
   add("order/AZ20150108001", "S21009110002", "2015-01-08T09:45:00+08:00", "cmd-000012", 4,
@@ -199,11 +199,11 @@ inline std::vector<Event> sample_events() {
       ev::FeedbackAdded{o1, "室外机支架已加固,客户满意"});
   add("order/AZ20150108003", "S2100911", "2015-01-08T10:50:00+08:00", "cmd-000026", 3,
       ev::ReassignmentRequested{o3, "地址在斗门区,不在本网点服务范围"});
-  add("order/AZ20150108003", "K2100", "2015-01-08T11:30:00+08:00", "cmd-000029", 6,
-      ev::ReassignmentApproved{o3, UnitId("K2100")});
-  add("order/AZ20150108003", "K2100", "2015-01-08T11:00:00+08:00", "cmd-000027", 4,
+  add("order/AZ20150108003", "ZHKF", "2015-01-08T11:30:00+08:00", "cmd-000029", 6,
+      ev::ReassignmentApproved{o3, UnitId("ZHKF")});
+  add("order/AZ20150108003", "ZHKF", "2015-01-08T11:00:00+08:00", "cmd-000027", 4,
       ev::ReassignmentRejected{o3, "斗门网点暂未开通,请先安排上门"});
-  add("order/AZ20150108003", "K2100", "2015-01-08T11:45:00+08:00", "cmd-000030", 7,
+  add("order/AZ20150108003", "ZHKF", "2015-01-08T11:45:00+08:00", "cmd-000030", 7,
       ev::OrderCancelled{o3, "客户取消安装"});
   return events;
 }

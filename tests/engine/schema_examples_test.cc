@@ -149,7 +149,7 @@ BOOST_AUTO_TEST_CASE(bad_lines_fail_the_schemas) {
       dir.path / "bad_commands.jsonl",
       {
           // customer.phone missing
-          one_line(R"({"id": "c1", "type": "CreateOrder", "actor": "K2100", "kind": "installation",
+          one_line(R"({"id": "c1", "type": "CreateOrder", "actor": "ZHKF", "kind": "installation",
                       "customer": {"name": "张三", "address": "香洲区"},
                       "items": [{"model": "KFR-35GW", "quantity": 1}]})"),
           // a numeric order id

@@ -61,8 +61,8 @@ json cmd(const std::string& type, const std::string& actor, json fields) {
 World make_world() {
   World w;
   w.run(cmd("RegisterUnit", "admin", {{"unit_id", "X25"}, {"name", "销售公司"}, {"kind", "sales_company"}}));
-  w.run(cmd("RegisterUnit", "X25", {{"unit_id", "K2100"}, {"name", "珠海客服中心"}, {"kind", "service_center"}, {"parent", "X25"}}));
-  w.run(cmd("RegisterUnit", "K2100", {{"unit_id", "S2100911"}, {"name", "网点"}, {"kind", "service_outlet"}, {"parent", "K2100"}}));
+  w.run(cmd("RegisterUnit", "X25", {{"unit_id", "ZHKF"}, {"name", "珠海客服中心"}, {"kind", "service_center"}, {"parent", "X25"}}));
+  w.run(cmd("RegisterUnit", "ZHKF", {{"unit_id", "S2100911"}, {"name", "网点"}, {"kind", "service_outlet"}, {"parent", "ZHKF"}}));
   w.run(cmd("RegisterUnit", "S2100911", {{"unit_id", "S2100911-01"}, {"name", "分网点"}, {"kind", "service_outlet"}, {"parent", "S2100911"}}));
   w.run(cmd("RegisterUnit", "X25", {{"unit_id", "X250001201"}, {"name", "销售网点"}, {"kind", "sales_outlet"}, {"parent", "X25"}}));
   w.run(cmd("LinkServiceOutlet", "X25", {{"sales_unit", "X250001201"}, {"service_outlet", "S2100911"}}));
@@ -74,10 +74,10 @@ World make_world() {
   // AZ5 closed, AZ6 pending_reassignment_approval, AZ7 cancelled.
   for (int i = 1; i <= 7; ++i) {
     std::string id = "AZ" + std::to_string(i);
-    w.run(cmd("CreateOrder", "K2100", {{"order_id", id}, {"kind", "installation"}, {"customer", customer}, {"items", items}}));
-    w.run(cmd("DispatchToUnit", "K2100", {{"order_ids", {id}}, {"unit", "S2100911"}}));
+    w.run(cmd("CreateOrder", "ZHKF", {{"order_id", id}, {"kind", "installation"}, {"customer", customer}, {"items", items}}));
+    w.run(cmd("DispatchToUnit", "ZHKF", {{"order_ids", {id}}, {"unit", "S2100911"}}));
     if (i == 6) w.run(cmd("RequestReassignment", "S2100911", {{"order_id", id}, {"reason", "r"}}));
-    if (i == 7) w.run(cmd("CancelOrder", "K2100", {{"order_id", id}, {"reason", "r"}}));
+    if (i == 7) w.run(cmd("CancelOrder", "ZHKF", {{"order_id", id}, {"reason", "r"}}));
     if (i < 2 || i > 5) continue;
     w.run(cmd("AssignTechnicians", "S2100911", {{"order_ids", {id}}, {"primary", "S21009110002"}, {"assistants", {"S21009110001"}}}));
     if (i < 3) continue;

@@ -13,7 +13,7 @@ OrderState order(OrderStatus status, OrderKind kind = OrderKind::installation, b
   o.kind = kind;
   o.status = status;
   o.sales_origin = sales;
-  o.creator = UnitId(sales ? "X250001201" : "K2100");
+  o.creator = UnitId(sales ? "X250001201" : "ZHKF");
   o.path = {o.creator, UnitId("S2100911")};
   o.holder = UnitId("S2100911");
   if (status != OrderStatus::pending_dispatch && status != OrderStatus::cancelled &&
@@ -40,7 +40,7 @@ BOOST_AUTO_TEST_CASE(pending_orders_wait_in_the_holders_folder_for_their_kind_an
 
 BOOST_AUTO_TEST_CASE(a_reassignment_request_waits_with_the_unit_that_passed_the_order_down) {
   BOOST_TEST((memberships(order(OrderStatus::pending_reassignment_approval)) ==
-              Members{unit("K2100", Folder::pending_reassignment_approval)}));
+              Members{unit("ZHKF", Folder::pending_reassignment_approval)}));
 }
 
 BOOST_AUTO_TEST_CASE(only_the_primary_accepts_but_helpers_see_work_to_process) {

@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "engine/store/rocks_kv.h"
 #include "projections/projector.h"
+#include "tests/support/print.h"
 #include "tests/support/process.h"
 
 using nlohmann::json;
@@ -45,14 +46,14 @@ void tamper(const TempDir& dir, Space space, const std::string& key,
   BOOST_TEST_REQUIRE(kv.value()->write(writes, true).ok());
 }
 
-// One command per line: orders created at K2100 and dispatched to S2100911, after the walkthrough.
+// One command per line: orders created at ZHKF and dispatched to S2100911, after the walkthrough.
 std::string load_file(const TempDir& dir, int orders) {
   std::string text;
   for (int i = 0; i < orders; ++i) {
     std::string id = "LD" + std::to_string(100000 + i);
     text += json{{"id", "load-c-" + std::to_string(i)},
                  {"type", "CreateOrder"},
-                 {"actor", "K2100"},
+                 {"actor", "ZHKF"},
                  {"order_id", id},
                  {"kind", "installation"},
                  {"customer", {{"name", "客户"}, {"phone", "13000000000"}, {"address", "香洲"}}},
@@ -61,7 +62,7 @@ std::string load_file(const TempDir& dir, int orders) {
             "\n";
     text += json{{"id", "load-d-" + std::to_string(i)},
                  {"type", "DispatchToUnit"},
-                 {"actor", "K2100"},
+                 {"actor", "ZHKF"},
                  {"order_ids", {id}},
                  {"unit", "S2100911"}}
                 .dump() +
@@ -134,7 +135,7 @@ BOOST_AUTO_TEST_CASE(rebuild_reproduces_every_projection) {
   auto snapshot = [&] {
     std::string all;
     for (const char* q : {"folder S2100911 closed", "folder S2100911 in_progress",
-                          "folder S21009110002 completed", "stats K2100", "stats S2100911",
+                          "folder S21009110002 completed", "stats ZHKF", "stats S2100911",
                           "order AZ20150108000001"}) {
       all += run(dispatchctl() + " " + q + " --json --data " + dir.path()).out;
     }
@@ -206,4 +207,26 @@ BOOST_AUTO_TEST_CASE(kill_9_under_load_loses_no_acknowledged_command) {
   json stats = json::parse(
       run(dispatchctl() + " stats S2100911 --json --data " + dir.path()).out);
   BOOST_TEST(stats["own"]["install_pending_dispatch"] == 3002);
+}
+
+BOOST_AUTO_TEST_CASE(a_read_only_engine_reads_beside_a_running_writer_and_refuses_commands) {
+  TempDir dir;
+  apply_walkthrough(dir);
+  auto writer = Engine::open(dir.path());
+  BOOST_TEST_REQUIRE(writer.ok());
+  EngineOptions options;
+  options.read_only = true;
+  auto reader = Engine::open(dir.path(), options);
+  BOOST_TEST_REQUIRE(reader.ok(), (reader.ok() ? "" : reader.error().message));
+  auto page = reader.value()->folder("S2100911", "closed", 10, "");
+  BOOST_TEST_REQUIRE(page.ok());
+  BOOST_TEST((*page)["total"] == 2);
+  auto c = parse_command(json{{"id", "x"}, {"type", "CloseOrder"}, {"actor", "S2100911"},
+                              {"order_id", "AZ20150108000001"}});
+  BOOST_TEST_REQUIRE(c.ok());
+  json reply = reader.value()->execute(c.value());
+  BOOST_TEST(reply["error"]["code"] == "unavailable");
+  BOOST_TEST(!reader.value()->rebuild().ok());
+  EngineOptions missing = options;
+  BOOST_TEST(Engine::open(dir / "nothing-here", missing).error().code == ErrorCode::not_found);
 }

@@ -70,8 +70,8 @@ BOOST_AUTO_TEST_CASE(the_outlet_and_its_technicians_see_the_folders_the_contract
   BOOST_TEST(store.folder("S2100911", "closed") == (Ids{"AZ20150108000004", "AZ20150108000001"}));
   BOOST_TEST(store.folder("S2100911-01", "install_pending_dispatch") == (Ids{"AZ20150108000003"}));
   BOOST_TEST(store.folder("S2100912", "install_pending_dispatch") == (Ids{"AZ20150108000002"}));
-  BOOST_TEST(store.folder("K2100", "pending_reassignment_approval").empty());
-  BOOST_TEST(store.folder("K2100", "delivery_pending_dispatch") == (Ids{"PS20150108000001"}));
+  BOOST_TEST(store.folder("ZHKF", "pending_reassignment_approval").empty());
+  BOOST_TEST(store.folder("ZHKF", "delivery_pending_dispatch") == (Ids{"PS20150108000001"}));
 
   // 测试员2 is primary; 测试员1 helps on two orders and cannot see what only 测试员2 must accept.
   BOOST_TEST(store.folder("S21009110002", "to_accept") == (Ids{"AZ20150108000007"}));
@@ -127,8 +127,8 @@ BOOST_AUTO_TEST_CASE(an_order_shows_its_state_and_whole_history) {
 BOOST_AUTO_TEST_CASE(stats_count_a_unit_and_its_whole_subtree) {
   Store store;
   store.apply(walkthrough());
-  json k = store.query("stats K2100");
-  BOOST_TEST(k["unit"] == "K2100");
+  json k = store.query("stats ZHKF");
+  BOOST_TEST(k["unit"] == "ZHKF");
   BOOST_TEST(k["own"]["delivery_pending_dispatch"] == 1);
   BOOST_TEST(k["own"]["install_pending_dispatch"] == 0);
   BOOST_TEST(k["subtree"]["install_pending_dispatch"] == 4);  // S2100911: 2, -01: 1, S2100912: 1
@@ -183,7 +183,7 @@ BOOST_AUTO_TEST_CASE(bad_lines_are_refused_by_line_and_the_rest_applies) {
 BOOST_AUTO_TEST_CASE(people_subcommands_apply_one_command_each) {
   Store store;
   store.apply(walkthrough());
-  Output created = run(dispatchctl() + " create --as K2100 --name 黄先生 --phone 13000000000" +
+  Output created = run(dispatchctl() + " create --as ZHKF --name 黄先生 --phone 13000000000" +
                        " --address 香洲区柠溪路1号 --item KFR-35GW:2" + store.data() + " --json");
   BOOST_TEST_REQUIRE(created.exit_code == 0);
   json reply = json::parse(created.out);
@@ -191,7 +191,7 @@ BOOST_AUTO_TEST_CASE(people_subcommands_apply_one_command_each) {
   std::string id = reply["order_ids"][0];
   BOOST_TEST(id.rfind("AZ", 0) == 0u);
   Output dispatched =
-      run(dispatchctl() + " dispatch --as K2100 " + id + " --to S2100911" + store.data());
+      run(dispatchctl() + " dispatch --as ZHKF " + id + " --to S2100911" + store.data());
   BOOST_TEST(dispatched.exit_code == 0);
   BOOST_TEST(store.folder("S2100911", "install_pending_dispatch").front() == id);
   // Sideways is refused with the contract's code and a non-zero exit.

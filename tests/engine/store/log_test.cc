@@ -27,12 +27,12 @@ Event created(const std::string& order, std::uint64_t version = 1) {
   ev::OrderCreated body;
   body.order_id = OrderId(order);
   body.kind = OrderKind::installation;
-  body.unit = UnitId("K2100");
+  body.unit = UnitId("ZHKF");
   body.customer = Customer{"张三", "13800000000", "广东省", "珠海市", "香洲区", "情侣路 1 号"};
   body.items = {Item{"KFR-35GW", 1}};
   Event e;
   e.stream = order_stream(body.order_id);
-  e.actor = AccountId("K2100");
+  e.actor = AccountId("ZHKF");
   e.at = "2015-01-08T09:30:00+08:00";
   e.command_id = CommandId("cmd-" + order);
   e.version = Version(version);
