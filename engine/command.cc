@@ -2,23 +2,26 @@
 
 #include <array>
 #include <type_traits>
+#include <utility>
 
 namespace dispatch {
 namespace {
-// Indexed like CommandBody's alternatives.
-constexpr std::array<std::string_view, std::variant_size_v<CommandBody>> kCommandTypes{
-    "RegisterUnit",        "LinkServiceOutlet",   "RegisterStaff",       "CreateOrder",
-    "DispatchToUnit",      "AssignTechnicians",   "AcceptOrder",         "RefuseOrder",
-    "CheckIn",             "CaptureUnit",         "CompleteOrder",       "ReportCompletion",
-    "CloseOrder",          "AddFeedback",         "RequestReassignment", "ApproveReassignment",
-    "RejectReassignment",  "CancelOrder",         "RouteRegion"};
+// The type names, indexed like CommandBody's alternatives, each from its struct's kType.
+template <std::size_t... I>
+constexpr std::array<std::string_view, sizeof...(I)> type_names(std::index_sequence<I...>) {
+  return {std::variant_alternative_t<I, CommandBody>::kType...};
+}
+constexpr auto kCommandTypes =
+    type_names(std::make_index_sequence<std::variant_size_v<CommandBody>>());
 
 template <class T>
 concept HasOrderId = requires(const T& t) {
   { t.order_id } -> std::convertible_to<OrderId>;
 };
 template <class T>
-concept HasOrderIds = requires(const T& t) { t.order_ids; };
+concept HasOrderIds = requires(const T& t) {
+  t.order_ids;
+};
 }  // namespace
 
 std::string_view Command::type() const { return kCommandTypes[body.index()]; }

@@ -4,13 +4,12 @@
 // workflow (who may act, which state allows it): that is decide()'s job (engine/decide.h).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/ids.h"
 #include "engine/status.h"
@@ -20,22 +19,26 @@ namespace dispatch {
 
 namespace cmd {
 struct RegisterUnit {
+  static constexpr std::string_view kType = "RegisterUnit";
   UnitId unit_id;
   std::string name;
   UnitKind kind = UnitKind::service_outlet;
   std::optional<UnitId> parent;  // absent for a root
 };
 struct LinkServiceOutlet {
+  static constexpr std::string_view kType = "LinkServiceOutlet";
   UnitId sales_unit;
   UnitId service_outlet;
 };
 struct RegisterStaff {
+  static constexpr std::string_view kType = "RegisterStaff";
   StaffId staff_id;
   UnitId unit;
   std::string name;
   std::string phone;
 };
 struct CreateOrder {
+  static constexpr std::string_view kType = "CreateOrder";
   std::optional<OrderId> order_id;  // assigned by the engine when absent
   OrderKind kind = OrderKind::installation;
   Customer customer;
@@ -47,60 +50,75 @@ struct CreateOrder {
   std::optional<UnitId> unit;
 };
 struct DispatchToUnit {
+  static constexpr std::string_view kType = "DispatchToUnit";
   std::vector<OrderId> order_ids;
   UnitId unit;
 };
 struct AssignTechnicians {
+  static constexpr std::string_view kType = "AssignTechnicians";
   std::vector<OrderId> order_ids;
   StaffId primary;
   std::vector<StaffId> assistants;
 };
 struct AcceptOrder {
+  static constexpr std::string_view kType = "AcceptOrder";
   OrderId order_id;
 };
 struct RefuseOrder {
+  static constexpr std::string_view kType = "RefuseOrder";
   OrderId order_id;
   std::string reason;
 };
 struct CheckIn {
+  static constexpr std::string_view kType = "CheckIn";
   OrderId order_id;
   double lat = 0;
   double lon = 0;
 };
 struct CaptureUnit {
+  static constexpr std::string_view kType = "CaptureUnit";
   OrderId order_id;
   CapturedUnit unit;  // on the wire: indoor_barcode, outdoor_barcode, photos at the top level
 };
 struct CompleteOrder {
+  static constexpr std::string_view kType = "CompleteOrder";
   OrderId order_id;
 };
 struct ReportCompletion {
+  static constexpr std::string_view kType = "ReportCompletion";
   OrderId order_id;
   std::vector<CapturedUnit> units;
 };
 struct CloseOrder {
+  static constexpr std::string_view kType = "CloseOrder";
   OrderId order_id;
 };
 struct AddFeedback {
+  static constexpr std::string_view kType = "AddFeedback";
   OrderId order_id;
   std::string text;
 };
 struct RequestReassignment {
+  static constexpr std::string_view kType = "RequestReassignment";
   OrderId order_id;
   std::string reason;
 };
 struct ApproveReassignment {
+  static constexpr std::string_view kType = "ApproveReassignment";
   OrderId order_id;
 };
 struct RejectReassignment {
+  static constexpr std::string_view kType = "RejectReassignment";
   OrderId order_id;
   std::string reason;
 };
 struct CancelOrder {
+  static constexpr std::string_view kType = "CancelOrder";
   OrderId order_id;
   std::string reason;
 };
 struct RouteRegion {
+  static constexpr std::string_view kType = "RouteRegion";
   std::string province;
   std::string city;      // empty: the whole province
   std::string district;  // empty: the whole city

@@ -2,19 +2,21 @@
 
 #include <array>
 #include <type_traits>
+#include <utility>
 
 namespace dispatch {
 namespace {
-// Indexed like EventBody's alternatives.
-constexpr std::array<std::string_view, std::variant_size_v<EventBody>> kEventTypes{
-    "UnitRegistered",        "ServiceOutletLinked",  "StaffRegistered",  "RegionRouted",
-    "OrderCreated",          "DispatchedToUnit",     "TechniciansAssigned", "OrderAccepted",
-    "OrderRefused",          "CheckedIn",            "UnitCaptured",     "OrderCompleted",
-    "CompletionReported",    "OrderClosed",          "FeedbackAdded",    "ReassignmentRequested",
-    "ReassignmentApproved",  "ReassignmentRejected", "OrderCancelled"};
+// The type names, indexed like EventBody's alternatives, each from its struct's kType.
+template <std::size_t... I>
+constexpr std::array<std::string_view, sizeof...(I)> type_names(std::index_sequence<I...>) {
+  return {std::variant_alternative_t<I, EventBody>::kType...};
+}
+constexpr auto kEventTypes = type_names(std::make_index_sequence<std::variant_size_v<EventBody>>());
 
 template <class T>
-concept HasOrderId = requires(const T& t) { t.order_id; };
+concept HasOrderId = requires(const T& t) {
+  t.order_id;
+};
 }  // namespace
 
 std::string_view Event::type() const { return kEventTypes[body.index()]; }

@@ -8,13 +8,12 @@
 //   StaffRegistered.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/ids.h"
 #include "engine/status.h"
@@ -24,28 +23,33 @@ namespace dispatch {
 
 namespace ev {
 struct UnitRegistered {
+  static constexpr std::string_view kType = "UnitRegistered";
   UnitId unit_id;
   std::string name;
   UnitKind kind = UnitKind::service_outlet;
   std::optional<UnitId> parent;
 };
 struct ServiceOutletLinked {
+  static constexpr std::string_view kType = "ServiceOutletLinked";
   UnitId sales_unit;
   UnitId service_outlet;
 };
 struct StaffRegistered {
+  static constexpr std::string_view kType = "StaffRegistered";
   StaffId staff_id;
   UnitId unit;
   std::string name;
   std::string phone;
 };
 struct RegionRouted {
+  static constexpr std::string_view kType = "RegionRouted";
   std::string province;
   std::string city;
   std::string district;
   UnitId unit;
 };
 struct OrderCreated {
+  static constexpr std::string_view kType = "OrderCreated";
   OrderId order_id;
   OrderKind kind = OrderKind::installation;
   UnitId unit;  // the creating unit, which holds the order first
@@ -55,70 +59,84 @@ struct OrderCreated {
   std::string note;
 };
 struct DispatchedToUnit {
+  static constexpr std::string_view kType = "DispatchedToUnit";
   OrderId order_id;
   UnitId from;  // the holder that passed it on
   UnitId unit;  // the new holder
 };
 struct TechniciansAssigned {
+  static constexpr std::string_view kType = "TechniciansAssigned";
   OrderId order_id;
   StaffId primary;
   std::vector<StaffId> assistants;
 };
 struct OrderAccepted {
+  static constexpr std::string_view kType = "OrderAccepted";
   OrderId order_id;
 };
 struct OrderRefused {
+  static constexpr std::string_view kType = "OrderRefused";
   OrderId order_id;
   std::string reason;
 };
 struct CheckedIn {
+  static constexpr std::string_view kType = "CheckedIn";
   OrderId order_id;
   double lat = 0;
   double lon = 0;
 };
 struct UnitCaptured {
+  static constexpr std::string_view kType = "UnitCaptured";
   OrderId order_id;
   CapturedUnit unit;  // flat on the wire: indoor_barcode, outdoor_barcode, photos
 };
 struct OrderCompleted {
+  static constexpr std::string_view kType = "OrderCompleted";
   OrderId order_id;
 };
 struct CompletionReported {
+  static constexpr std::string_view kType = "CompletionReported";
   OrderId order_id;
   std::vector<CapturedUnit> units;
 };
 struct OrderClosed {
+  static constexpr std::string_view kType = "OrderClosed";
   OrderId order_id;
 };
 struct FeedbackAdded {
+  static constexpr std::string_view kType = "FeedbackAdded";
   OrderId order_id;
   std::string text;
 };
 struct ReassignmentRequested {
+  static constexpr std::string_view kType = "ReassignmentRequested";
   OrderId order_id;
   std::string reason;
 };
 struct ReassignmentApproved {
+  static constexpr std::string_view kType = "ReassignmentApproved";
   OrderId order_id;
   UnitId returned_to;  // the unit that had passed it down, which holds it again
 };
 struct ReassignmentRejected {
+  static constexpr std::string_view kType = "ReassignmentRejected";
   OrderId order_id;
   std::string reason;
 };
 struct OrderCancelled {
+  static constexpr std::string_view kType = "OrderCancelled";
   OrderId order_id;
   std::string reason;
 };
 }  // namespace ev
 
 using EventBody =
-    std::variant<ev::UnitRegistered, ev::ServiceOutletLinked, ev::StaffRegistered,
-                 ev::RegionRouted, ev::OrderCreated, ev::DispatchedToUnit,
-                 ev::TechniciansAssigned, ev::OrderAccepted, ev::OrderRefused, ev::CheckedIn,
-                 ev::UnitCaptured, ev::OrderCompleted, ev::CompletionReported, ev::OrderClosed,
-                 ev::FeedbackAdded, ev::ReassignmentRequested, ev::ReassignmentApproved,
-                 ev::ReassignmentRejected, ev::OrderCancelled>;
+    std::variant<ev::UnitRegistered, ev::ServiceOutletLinked, ev::StaffRegistered, ev::RegionRouted,
+                 ev::OrderCreated, ev::DispatchedToUnit, ev::TechniciansAssigned, ev::OrderAccepted,
+                 ev::OrderRefused, ev::CheckedIn, ev::UnitCaptured, ev::OrderCompleted,
+                 ev::CompletionReported, ev::OrderClosed, ev::FeedbackAdded,
+                 ev::ReassignmentRequested, ev::ReassignmentApproved, ev::ReassignmentRejected,
+                 ev::OrderCancelled>;
 
 struct Event {
   std::string stream;  // see the header comment
