@@ -20,34 +20,48 @@ std::string_view to_string(Space space) {
       return "commands";
     case Space::projections:
       return "projections";
+    case Space::connectors:
+      return "connectors";
   }
   return "unknown";
 }
 
 // ---- WriteSet ----
 
-void WriteSet::put(Space space, std::string key, std::string value) {
-  bytes_ += key.size() + value.size();
-  index_[{space, key}] = ops_.size();
+// A key written twice in one set keeps one operation, the last: replays write the same order
+// view and folder entries many times per batch, and only the final value needs to reach the store.
+void WriteSet::record(Space space, std::string key, std::optional<std::string> value) {
+  auto& index = index_[static_cast<std::size_t>(space)];
+  auto it = index.find(key);
+  if (it != index.end()) {
+    Op& op = ops_[it->second];
+    bytes_ -= op.value ? op.value->size() : 0;
+    bytes_ += value ? value->size() : 0;
+    op.value = std::move(value);
+    return;
+  }
+  bytes_ += key.size() + (value ? value->size() : 0);
+  index.emplace(key, ops_.size());
   ops_.push_back(Op{space, std::move(key), std::move(value)});
 }
 
-void WriteSet::del(Space space, std::string key) {
-  bytes_ += key.size();
-  index_[{space, key}] = ops_.size();
-  ops_.push_back(Op{space, std::move(key), std::nullopt});
+void WriteSet::put(Space space, std::string key, std::string value) {
+  record(space, std::move(key), std::move(value));
 }
+
+void WriteSet::del(Space space, std::string key) { record(space, std::move(key), std::nullopt); }
 
 std::optional<std::optional<std::string>> WriteSet::pending(Space space,
                                                             std::string_view key) const {
-  auto it = index_.find(std::pair<Space, std::string>(space, std::string(key)));
-  if (it == index_.end()) return std::nullopt;
+  const auto& index = index_[static_cast<std::size_t>(space)];
+  auto it = index.find(key);
+  if (it == index.end()) return std::nullopt;
   return ops_[it->second].value;
 }
 
 void WriteSet::clear() {
   ops_.clear();
-  index_.clear();
+  for (auto& index : index_) index.clear();
   bytes_ = 0;
 }
 

@@ -7,6 +7,7 @@
 // time (the engine's committer), but concurrent calls are safe and serialised by the store.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/status.h"
@@ -25,12 +27,14 @@ enum class Space : std::uint8_t {
   streams,      // stream id, 0x00, big-endian version -> big-endian position
   commands,     // command id -> the command's first reply (JSON)
   projections,  // order views, folders, counters, organisation, meta: all rebuildable
+  connectors,   // connectors' shop-order state and dead letters (connectors/store.h); not rebuildable
 };
 inline constexpr Space kAllSpaces[] = {Space::log, Space::streams, Space::commands,
-                                       Space::projections};
+                                       Space::projections, Space::connectors};
 std::string_view to_string(Space space);
 
-// A set of puts and deletes applied atomically by Kv::write. Later operations on the same key win.
+// A set of puts and deletes applied atomically by Kv::write. A later operation on the same key
+// replaces the earlier one, so ops() holds at most one operation per key, in no promised order.
 class WriteSet {
  public:
   void put(Space space, std::string key, std::string value);
@@ -51,8 +55,15 @@ class WriteSet {
   const std::vector<Op>& ops() const { return ops_; }
 
  private:
-  std::vector<Op> ops_;
-  std::map<std::pair<Space, std::string>, std::size_t, std::less<>> index_;  // key -> last op
+  void record(Space space, std::string key, std::optional<std::string> value);
+
+  std::vector<Op> ops_;  // at most one per key
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+  // Per space: key -> its operation in ops_. Hashed: batches hold a hundred thousand keys.
+  std::array<std::unordered_map<std::string, std::size_t, KeyHash, std::equal_to<>>, 8> index_;
   std::size_t bytes_ = 0;
 };
 
