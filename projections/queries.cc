@@ -62,7 +62,8 @@ Result<json> query_folder(const Kv& kv, const Org& org, const std::string& owner
                       "limit must be between 1 and " + std::to_string(kMaxFolderLimit), "limit");
   }
   auto cursor = from_hex(after);
-  if (!cursor) return make_error(ErrorCode::invalid, "the cursor is not one this engine gave", "after");
+  if (!cursor)
+    return make_error(ErrorCode::invalid, "the cursor is not one this engine gave", "after");
 
   auto total = counter(kv, keys::own_count(info.owner_kind, owner, *folder));
   if (!total.ok()) return total.error();

@@ -60,31 +60,59 @@ json cmd(const std::string& type, const std::string& actor, json fields) {
 
 World make_world() {
   World w;
-  w.run(cmd("RegisterUnit", "admin", {{"unit_id", "X25"}, {"name", "销售公司"}, {"kind", "sales_company"}}));
-  w.run(cmd("RegisterUnit", "X25", {{"unit_id", "ZHKF"}, {"name", "珠海客服中心"}, {"kind", "service_center"}, {"parent", "X25"}}));
-  w.run(cmd("RegisterUnit", "ZHKF", {{"unit_id", "S2100911"}, {"name", "网点"}, {"kind", "service_outlet"}, {"parent", "ZHKF"}}));
-  w.run(cmd("RegisterUnit", "S2100911", {{"unit_id", "S2100911-01"}, {"name", "分网点"}, {"kind", "service_outlet"}, {"parent", "S2100911"}}));
-  w.run(cmd("RegisterUnit", "X25", {{"unit_id", "X250001201"}, {"name", "销售网点"}, {"kind", "sales_outlet"}, {"parent", "X25"}}));
-  w.run(cmd("LinkServiceOutlet", "X25", {{"sales_unit", "X250001201"}, {"service_outlet", "S2100911"}}));
-  w.run(cmd("RegisterStaff", "S2100911", {{"staff_id", "S21009110001"}, {"unit", "S2100911"}, {"name", "测试员1"}, {"phone", "1"}}));
-  w.run(cmd("RegisterStaff", "S2100911", {{"staff_id", "S21009110002"}, {"unit", "S2100911"}, {"name", "测试员2"}, {"phone", "2"}}));
+  w.run(cmd("RegisterUnit", "admin",
+            {{"unit_id", "X25"}, {"name", "销售公司"}, {"kind", "sales_company"}}));
+  w.run(cmd("RegisterUnit", "X25",
+            {{"unit_id", "ZHKF"},
+             {"name", "珠海客服中心"},
+             {"kind", "service_center"},
+             {"parent", "X25"}}));
+  w.run(cmd(
+      "RegisterUnit", "ZHKF",
+      {{"unit_id", "S2100911"}, {"name", "网点"}, {"kind", "service_outlet"}, {"parent", "ZHKF"}}));
+  w.run(cmd("RegisterUnit", "S2100911",
+            {{"unit_id", "S2100911-01"},
+             {"name", "分网点"},
+             {"kind", "service_outlet"},
+             {"parent", "S2100911"}}));
+  w.run(cmd("RegisterUnit", "X25",
+            {{"unit_id", "X250001201"},
+             {"name", "销售网点"},
+             {"kind", "sales_outlet"},
+             {"parent", "X25"}}));
+  w.run(cmd("LinkServiceOutlet", "X25",
+            {{"sales_unit", "X250001201"}, {"service_outlet", "S2100911"}}));
+  w.run(cmd(
+      "RegisterStaff", "S2100911",
+      {{"staff_id", "S21009110001"}, {"unit", "S2100911"}, {"name", "测试员1"}, {"phone", "1"}}));
+  w.run(cmd(
+      "RegisterStaff", "S2100911",
+      {{"staff_id", "S21009110002"}, {"unit", "S2100911"}, {"name", "测试员2"}, {"phone", "2"}}));
   json customer{{"name", "王"}, {"phone", "1"}, {"address", "a"}};
   json items = json::array({{{"model", "M"}, {"quantity", 1}}});
   // AZ1 pending at S2100911, AZ2 to_accept, AZ3 to_process (checked in), AZ4 pending_close,
   // AZ5 closed, AZ6 pending_reassignment_approval, AZ7 cancelled.
   for (int i = 1; i <= 7; ++i) {
     std::string id = "AZ" + std::to_string(i);
-    w.run(cmd("CreateOrder", "ZHKF", {{"order_id", id}, {"kind", "installation"}, {"customer", customer}, {"items", items}}));
+    w.run(cmd(
+        "CreateOrder", "ZHKF",
+        {{"order_id", id}, {"kind", "installation"}, {"customer", customer}, {"items", items}}));
     w.run(cmd("DispatchToUnit", "ZHKF", {{"order_ids", {id}}, {"unit", "S2100911"}}));
     if (i == 6) w.run(cmd("RequestReassignment", "S2100911", {{"order_id", id}, {"reason", "r"}}));
     if (i == 7) w.run(cmd("CancelOrder", "ZHKF", {{"order_id", id}, {"reason", "r"}}));
     if (i < 2 || i > 5) continue;
-    w.run(cmd("AssignTechnicians", "S2100911", {{"order_ids", {id}}, {"primary", "S21009110002"}, {"assistants", {"S21009110001"}}}));
+    w.run(
+        cmd("AssignTechnicians", "S2100911",
+            {{"order_ids", {id}}, {"primary", "S21009110002"}, {"assistants", {"S21009110001"}}}));
     if (i < 3) continue;
     w.run(cmd("AcceptOrder", "S21009110002", {{"order_id", id}}));
     w.run(cmd("CheckIn", "S21009110002", {{"order_id", id}, {"lat", 22.27}, {"lon", 113.57}}));
     if (i < 4) continue;
-    w.run(cmd("CaptureUnit", "S21009110002", {{"order_id", id}, {"indoor_barcode", "N" + id}, {"outdoor_barcode", "W" + id}, {"photos", {"p"}}}));
+    w.run(cmd("CaptureUnit", "S21009110002",
+              {{"order_id", id},
+               {"indoor_barcode", "N" + id},
+               {"outdoor_barcode", "W" + id},
+               {"photos", {"p"}}}));
     w.run(cmd("CompleteOrder", "S21009110002", {{"order_id", id}}));
     if (i == 5) w.run(cmd("CloseOrder", "S2100911", {{"order_id", id}}));
   }

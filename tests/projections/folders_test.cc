@@ -44,25 +44,25 @@ BOOST_AUTO_TEST_CASE(a_reassignment_request_waits_with_the_unit_that_passed_the_
 }
 
 BOOST_AUTO_TEST_CASE(only_the_primary_accepts_but_helpers_see_work_to_process) {
-  BOOST_TEST((memberships(order(OrderStatus::to_accept)) ==
-              Members{unit("S2100911", Folder::in_progress),
-                      staff("S21009110002", Folder::to_accept)}));
-  BOOST_TEST((memberships(order(OrderStatus::to_process)) ==
-              Members{unit("S2100911", Folder::in_progress),
-                      staff("S21009110002", Folder::to_process),
-                      staff("S21009110001", Folder::to_process)}));
+  BOOST_TEST(
+      (memberships(order(OrderStatus::to_accept)) ==
+       Members{unit("S2100911", Folder::in_progress), staff("S21009110002", Folder::to_accept)}));
+  BOOST_TEST(
+      (memberships(order(OrderStatus::to_process)) ==
+       Members{unit("S2100911", Folder::in_progress), staff("S21009110002", Folder::to_process),
+               staff("S21009110001", Folder::to_process)}));
 }
 
 BOOST_AUTO_TEST_CASE(completed_orders_wait_to_be_closed_and_stay_completed_for_technicians) {
-  BOOST_TEST((memberships(order(OrderStatus::pending_close)) ==
-              Members{unit("S2100911", Folder::pending_close),
-                      staff("S21009110002", Folder::completed),
-                      staff("S21009110001", Folder::completed)}));
+  BOOST_TEST(
+      (memberships(order(OrderStatus::pending_close)) ==
+       Members{unit("S2100911", Folder::pending_close), staff("S21009110002", Folder::completed),
+               staff("S21009110001", Folder::completed)}));
   BOOST_TEST((memberships(order(OrderStatus::closed)) ==
               Members{unit("S2100911", Folder::closed), staff("S21009110002", Folder::completed),
                       staff("S21009110001", Folder::completed)}));
-  BOOST_TEST((memberships(order(OrderStatus::cancelled)) ==
-              Members{unit("S2100911", Folder::closed)}));
+  BOOST_TEST(
+      (memberships(order(OrderStatus::cancelled)) == Members{unit("S2100911", Folder::closed)}));
 }
 
 BOOST_AUTO_TEST_CASE(every_folder_has_its_contract_name_and_chinese_label) {

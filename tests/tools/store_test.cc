@@ -111,8 +111,7 @@ BOOST_AUTO_TEST_CASE(verify_reports_a_projection_changed_behind_the_engines_back
   BOOST_TEST(report["ok"] == false);
   BOOST_TEST_REQUIRE(report["problems"].size() == 1u, report.dump());
   BOOST_TEST(report["problems"][0]["where"] == "projections");
-  BOOST_TEST(report["problems"][0]["key"].get<std::string>().find("S2100911") !=
-             std::string::npos);
+  BOOST_TEST(report["problems"][0]["key"].get<std::string>().find("S2100911") != std::string::npos);
   // The folder a person sees is repaired by a rebuild.
   Output rebuilt = run(dispatchctl() + " rebuild --data " + dir.path());
   BOOST_TEST(rebuilt.exit_code == 0);
@@ -134,9 +133,9 @@ BOOST_AUTO_TEST_CASE(rebuild_reproduces_every_projection) {
   apply_walkthrough(dir);
   auto snapshot = [&] {
     std::string all;
-    for (const char* q : {"folder S2100911 closed", "folder S2100911 in_progress",
-                          "folder S21009110002 completed", "stats ZHKF", "stats S2100911",
-                          "order AZ20150108000001"}) {
+    for (const char* q :
+         {"folder S2100911 closed", "folder S2100911 in_progress", "folder S21009110002 completed",
+          "stats ZHKF", "stats S2100911", "order AZ20150108000001"}) {
       all += run(dispatchctl() + " " + q + " --json --data " + dir.path()).out;
     }
     return all;
@@ -204,8 +203,7 @@ BOOST_AUTO_TEST_CASE(kill_9_under_load_loses_no_acknowledged_command) {
   for (const auto& [id, r] : replies) BOOST_TEST(r["ok"] == true, r.dump());
   json report = verify(dir, 0);
   BOOST_TEST(report["ok"] == true, report.dump());
-  json stats = json::parse(
-      run(dispatchctl() + " stats S2100911 --json --data " + dir.path()).out);
+  json stats = json::parse(run(dispatchctl() + " stats S2100911 --json --data " + dir.path()).out);
   BOOST_TEST(stats["own"]["install_pending_dispatch"] == 3002);
 }
 
@@ -221,7 +219,9 @@ BOOST_AUTO_TEST_CASE(a_read_only_engine_reads_beside_a_running_writer_and_refuse
   auto page = reader.value()->folder("S2100911", "closed", 10, "");
   BOOST_TEST_REQUIRE(page.ok());
   BOOST_TEST((*page)["total"] == 2);
-  auto c = parse_command(json{{"id", "x"}, {"type", "CloseOrder"}, {"actor", "S2100911"},
+  auto c = parse_command(json{{"id", "x"},
+                              {"type", "CloseOrder"},
+                              {"actor", "S2100911"},
                               {"order_id", "AZ20150108000001"}});
   BOOST_TEST_REQUIRE(c.ok());
   json reply = reader.value()->execute(c.value());

@@ -47,8 +47,8 @@ BOOST_AUTO_TEST_CASE(every_command_of_the_walkthrough_is_accepted_in_order) {
   for (std::size_t i = 0; i < replies.size(); ++i) {
     BOOST_TEST(replies[i]["ok"] == true, "line " << i + 1 << ": " << replies[i].dump());
     BOOST_TEST(replies[i]["line"] == i + 1);
-    BOOST_TEST(replies[i]["id"] == "seed-" + std::string(i + 1 < 10 ? "00" : "0") +
-                                       std::to_string(i + 1));
+    BOOST_TEST(replies[i]["id"] ==
+               "seed-" + std::string(i + 1 < 10 ? "00" : "0") + std::to_string(i + 1));
   }
   // The batch dispatch names its four orders and has one position per event.
   const json& batch = replies[47];  // seed-048
@@ -110,8 +110,8 @@ BOOST_AUTO_TEST_CASE(an_order_shows_its_state_and_whole_history) {
   types.clear();
   for (const auto& e : reassigned["history"]) types.push_back(e["type"]);
   BOOST_TEST(types == (Ids{"OrderCreated", "DispatchedToUnit", "ReassignmentRequested",
-                           "ReassignmentRejected", "ReassignmentRequested",
-                           "ReassignmentApproved", "DispatchedToUnit"}));
+                           "ReassignmentRejected", "ReassignmentRequested", "ReassignmentApproved",
+                           "DispatchedToUnit"}));
   BOOST_TEST(reassigned["holder"] == "S2100912");
 
   json reported = store.query("order AZ20150108000004");
@@ -195,9 +195,8 @@ BOOST_AUTO_TEST_CASE(people_subcommands_apply_one_command_each) {
   BOOST_TEST(dispatched.exit_code == 0);
   BOOST_TEST(store.folder("S2100911", "install_pending_dispatch").front() == id);
   // Sideways is refused with the contract's code and a non-zero exit.
-  Output sideways =
-      run(dispatchctl() + " dispatch --as S2100911 " + id + " --to S2100912" + store.data() +
-          " --json");
+  Output sideways = run(dispatchctl() + " dispatch --as S2100911 " + id + " --to S2100912" +
+                        store.data() + " --json");
   BOOST_TEST(sideways.exit_code == 1);
   BOOST_TEST(json::parse(sideways.out)["error"]["code"] == "forbidden");
   Output missing_flag = run(dispatchctl() + " refuse " + id + store.data() + " 2>/dev/null");

@@ -82,8 +82,8 @@ void print_table(std::ostream& out, const std::vector<std::string>& header,
 }
 
 void print_folder(std::ostream& out, const json& page) {
-  out << str(page, "owner") << " · " << label_of(str(page, "folder")) << " ("
-      << str(page, "folder") << ") · " << str(page, "total") << " orders\n";
+  out << str(page, "owner") << " · " << label_of(str(page, "folder")) << " (" << str(page, "folder")
+      << ") · " << str(page, "total") << " orders\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& o : page.at("orders")) {
     const json& c = o.value("customer", json::object());
@@ -91,8 +91,8 @@ void print_folder(std::ostream& out, const json& page) {
                     str(c, "name"), str(c, "phone"), str(o, "updated_at")});
   }
   if (!rows.empty()) {
-    print_table(out, {"信息编号 order", "kind", "status", "holder", "客户 customer", "phone",
-                      "updated"},
+    print_table(out,
+                {"信息编号 order", "kind", "status", "holder", "客户 customer", "phone", "updated"},
                 rows);
   }
   if (!page.at("next").is_null()) out << "more: --after " << str(page, "next") << '\n';
@@ -151,7 +151,8 @@ void print_reply(std::ostream& out, std::size_t line, const json& reply) {
   out << "line " << line << ": ";
   if (reply.value("ok", false)) {
     out << "ok " << str(reply, "id");
-    for (const auto& id : reply.value("order_ids", json::array())) out << ' ' << id.get<std::string>();
+    for (const auto& id : reply.value("order_ids", json::array()))
+      out << ' ' << id.get<std::string>();
     if (reply.value("duplicate", false)) out << " (duplicate: applied before)";
   } else {
     const json& e = reply.value("error", json::object());

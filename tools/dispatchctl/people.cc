@@ -1,9 +1,9 @@
 // The people's subcommands: flags in, one contract command out, applied like a line of `apply`.
 // The command goes through parse_command and decide like any other, so the rules live in one place.
-#include <random>
 #include <chrono>
 #include <functional>
 #include <iostream>
+#include <random>
 
 #include "engine/engine.h"
 #include "tools/dispatchctl/output.h"
@@ -92,7 +92,9 @@ Result<json> captured_unit(const std::string& spec) {
 
 const std::vector<PersonCommand>& person_commands() {
   static const std::vector<PersonCommand> commands{
-      {"register-unit", "RegisterUnit", "UNIT_ID --name NAME --kind KIND [--parent UNIT]",
+      {"register-unit",
+       "RegisterUnit",
+       "UNIT_ID --name NAME --kind KIND [--parent UNIT]",
        "register a unit (kinds: sales_company service_center service_outlet sales_center "
        "sales_outlet)",
        {"name", "kind", "parent"},
@@ -107,7 +109,9 @@ const std::vector<PersonCommand>& person_commands() {
          if (auto p = a.option("parent")) c["parent"] = *p;
          return c;
        }},
-      {"link", "LinkServiceOutlet", "SALES_UNIT SERVICE_OUTLET",
+      {"link",
+       "LinkServiceOutlet",
+       "SALES_UNIT SERVICE_OUTLET",
        "link a sales outlet to the service outlet its orders go to (有服务关系的售后网点)",
        {},
        [](const Args& a) -> Result<json> {
@@ -116,7 +120,9 @@ const std::vector<PersonCommand>& person_commands() {
          }
          return json{{"sales_unit", a.positionals()[0]}, {"service_outlet", a.positionals()[1]}};
        }},
-      {"register-staff", "RegisterStaff", "STAFF_ID --unit UNIT --name NAME --phone PHONE",
+      {"register-staff",
+       "RegisterStaff",
+       "STAFF_ID --unit UNIT --name NAME --phone PHONE",
        "register a service person (服务人员) of a unit",
        {"unit", "name", "phone"},
        [](const Args& a) -> Result<json> {
@@ -129,7 +135,9 @@ const std::vector<PersonCommand>& person_commands() {
          }
          return c;
        }},
-      {"route", "RouteRegion", "--province P [--city C] [--district D] --unit UNIT",
+      {"route",
+       "RouteRegion",
+       "--province P [--city C] [--district D] --unit UNIT",
        "send shop orders from a region to a unit",
        {"province", "city", "district", "unit"},
        [](const Args& a) -> Result<json> {
@@ -143,7 +151,8 @@ const std::vector<PersonCommand>& person_commands() {
          if (auto v = a.option("district")) c["district"] = *v;
          return c;
        }},
-      {"create", "CreateOrder",
+      {"create",
+       "CreateOrder",
        "--kind installation|delivery --name NAME --phone PHONE --address ADDRESS "
        "--item MODEL:QUANTITY... [--province P --city C --district D] [--order-id ID] "
        "[--note TEXT] [--unit UNIT]",
@@ -184,7 +193,9 @@ const std::vector<PersonCommand>& person_commands() {
          if (auto v = a.option("unit")) c["unit"] = *v;
          return c;
        }},
-      {"dispatch", "DispatchToUnit", "ORDER_ID... --to UNIT",
+      {"dispatch",
+       "DispatchToUnit",
+       "ORDER_ID... --to UNIT",
        "pass orders to a unit below (派下级单位), or from a sales outlet to its linked outlet",
        {"to"},
        [](const Args& a) -> Result<json> {
@@ -194,7 +205,9 @@ const std::vector<PersonCommand>& person_commands() {
          if (!to.ok()) return to.error();
          return json{{"order_ids", *ids}, {"unit", *to}};
        }},
-      {"assign", "AssignTechnicians", "ORDER_ID... --primary STAFF [--assistant STAFF]...",
+      {"assign",
+       "AssignTechnicians",
+       "ORDER_ID... --primary STAFF [--assistant STAFF]...",
        "assign service people (手机APP派工 / 批量指派给工人): one primary, the rest helpers",
        {"primary", "assistant"},
        [](const Args& a) -> Result<json> {
@@ -202,13 +215,25 @@ const std::vector<PersonCommand>& person_commands() {
          if (!ids.ok()) return ids.error();
          auto primary = required(a, "primary");
          if (!primary.ok()) return primary.error();
-         return json{{"order_ids", *ids}, {"primary", *primary}, {"assistants", a.all("assistant")}};
+         return json{
+             {"order_ids", *ids}, {"primary", *primary}, {"assistants", a.all("assistant")}};
        }},
-      {"accept", "AcceptOrder", "ORDER_ID", "accept an assigned order (接收工单)", {},
+      {"accept",
+       "AcceptOrder",
+       "ORDER_ID",
+       "accept an assigned order (接收工单)",
+       {},
        single_order({})},
-      {"refuse", "RefuseOrder", "ORDER_ID --reason TEXT", "refuse an assigned order (拒绝工单)",
-       {"reason"}, single_order({{"reason", "reason"}})},
-      {"checkin", "CheckIn", "ORDER_ID --lat LAT --lon LON", "check in on site (上门签到)",
+      {"refuse",
+       "RefuseOrder",
+       "ORDER_ID --reason TEXT",
+       "refuse an assigned order (拒绝工单)",
+       {"reason"},
+       single_order({{"reason", "reason"}})},
+      {"checkin",
+       "CheckIn",
+       "ORDER_ID --lat LAT --lon LON",
+       "check in on site (上门签到)",
        {"lat", "lon"},
        [](const Args& a) -> Result<json> {
          auto id = one_order(a);
@@ -219,7 +244,9 @@ const std::vector<PersonCommand>& person_commands() {
          if (!lon.ok()) return lon.error();
          return json{{"order_id", *id}, {"lat", *lat}, {"lon", *lon}};
        }},
-      {"capture", "CaptureUnit", "ORDER_ID --indoor BARCODE --outdoor BARCODE --photo REF...",
+      {"capture",
+       "CaptureUnit",
+       "ORDER_ID --indoor BARCODE --outdoor BARCODE --photo REF...",
        "capture one air conditioner's barcodes and photos (数据采集)",
        {"indoor", "outdoor", "photo"},
        [](const Args& a) -> Result<json> {
@@ -234,9 +261,15 @@ const std::vector<PersonCommand>& person_commands() {
                      {"outdoor_barcode", *outdoor},
                      {"photos", a.all("photo")}};
        }},
-      {"complete", "CompleteOrder", "ORDER_ID", "submit the captured order (完结工单)", {},
+      {"complete",
+       "CompleteOrder",
+       "ORDER_ID",
+       "submit the captured order (完结工单)",
+       {},
        single_order({})},
-      {"report", "ReportCompletion", "ORDER_ID --captured INDOOR,OUTDOOR,PHOTO[,PHOTO...]...",
+      {"report",
+       "ReportCompletion",
+       "ORDER_ID --captured INDOOR,OUTDOOR,PHOTO[,PHOTO...]...",
        "report completion for the technician (安装报完工); the order closes at once",
        {"captured"},
        [](const Args& a) -> Result<json> {
@@ -250,19 +283,42 @@ const std::vector<PersonCommand>& person_commands() {
          }
          return json{{"order_id", *id}, {"units", units}};
        }},
-      {"close", "CloseOrder", "ORDER_ID", "close a verified order (工单关闭)", {},
+      {"close",
+       "CloseOrder",
+       "ORDER_ID",
+       "close a verified order (工单关闭)",
+       {},
        single_order({})},
-      {"feedback", "AddFeedback", "ORDER_ID --text TEXT", "add process feedback (过程反馈)",
-       {"text"}, single_order({{"text", "text"}})},
-      {"request-reassign", "RequestReassignment", "ORDER_ID --reason TEXT",
-       "ask the superior to take an order back (申请改派)", {"reason"},
+      {"feedback",
+       "AddFeedback",
+       "ORDER_ID --text TEXT",
+       "add process feedback (过程反馈)",
+       {"text"},
+       single_order({{"text", "text"}})},
+      {"request-reassign",
+       "RequestReassignment",
+       "ORDER_ID --reason TEXT",
+       "ask the superior to take an order back (申请改派)",
+       {"reason"},
        single_order({{"reason", "reason"}})},
-      {"approve-reassign", "ApproveReassignment", "ORDER_ID",
-       "approve a subordinate's reassignment request (待审批改派)", {}, single_order({})},
-      {"reject-reassign", "RejectReassignment", "ORDER_ID --reason TEXT",
-       "reject a reassignment request (驳回)", {"reason"}, single_order({{"reason", "reason"}})},
-      {"cancel", "CancelOrder", "ORDER_ID --reason TEXT", "cancel an order before completion",
-       {"reason"}, single_order({{"reason", "reason"}})},
+      {"approve-reassign",
+       "ApproveReassignment",
+       "ORDER_ID",
+       "approve a subordinate's reassignment request (待审批改派)",
+       {},
+       single_order({})},
+      {"reject-reassign",
+       "RejectReassignment",
+       "ORDER_ID --reason TEXT",
+       "reject a reassignment request (驳回)",
+       {"reason"},
+       single_order({{"reason", "reason"}})},
+      {"cancel",
+       "CancelOrder",
+       "ORDER_ID --reason TEXT",
+       "cancel an order before completion",
+       {"reason"},
+       single_order({{"reason", "reason"}})},
   };
   return commands;
 }
@@ -277,8 +333,9 @@ const PersonCommand* find(const std::string& name) {
 std::string fresh_command_id() {
   auto now = std::chrono::system_clock::now().time_since_epoch();
   std::random_device random;
-  return "ctl-" + std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(now).count()) +
-         "-" + std::to_string(random() % 100000);
+  return "ctl-" +
+         std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(now).count()) + "-" +
+         std::to_string(random() % 100000);
 }
 }  // namespace
 
