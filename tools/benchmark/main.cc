@@ -1,0 +1,356 @@
+// dispatch_bench: drives a province-sized load through the engine in-process and reports
+// throughput, latency, rebuild speed, query latency, memory and size, beside a bare RocksDB
+// baseline measured in the same run (the headline is the ratio: these machines are noisy).
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "engine/engine.h"
+#include "engine/store/rocks_kv.h"
+#include "tools/benchmark/load.h"
+
+namespace {
+using namespace dispatch;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+// Counts what reaches the store, so the baseline writes the same bytes in the same group size.
+class CountingKv : public Kv {
+ public:
+  explicit CountingKv(std::unique_ptr<Kv> inner) : inner_(std::move(inner)) {}
+  Result<std::optional<std::string>> get(Space s, std::string_view k) const override {
+    return inner_->get(s, k);
+  }
+  Status scan(Space s, std::string_view p, std::string_view a, const KvVisitor& v) const override {
+    return inner_->scan(s, p, a, v);
+  }
+  Result<std::optional<std::pair<std::string, std::string>>> last(
+      Space s, std::string_view p) const override {
+    return inner_->last(s, p);
+  }
+  Status write(const WriteSet& w, bool durable) override {
+    writes += 1;
+    bytes += w.bytes();
+    return inner_->write(w, durable);
+  }
+  Status clear(Space s) override { return inner_->clear(s); }
+
+  std::atomic<std::uint64_t> writes{0};
+  std::atomic<std::uint64_t> bytes{0};
+
+ private:
+  std::unique_ptr<Kv> inner_;
+};
+
+struct Options {
+  std::uint64_t orders = 200000;
+  int clients = 8;
+  bool json_only = false;
+  std::string data;
+  bool keep = false;
+};
+
+double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(p * v.size()));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(i), v.end());
+  return v[i];
+}
+
+struct Phase {
+  std::vector<double> latencies_ms;
+  std::uint64_t commands = 0;
+  std::uint64_t refused = 0;
+  double seconds = 0;
+};
+
+// Runs order groups [first_group, first_group + groups) from `clients` threads. With a rate
+// (commands per second over all clients), each client paces itself to its share.
+Phase run_load(Engine& engine, const bench::Shape& shape, std::uint64_t first_group,
+               std::uint64_t groups, int clients, double rate) {
+  Phase phase;
+  std::mutex merge;
+  std::atomic<std::uint64_t> next{first_group};
+  auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      bench::Lifecycle life(shape, 1000003ULL * (first_group + 1) + t);
+      std::vector<double> mine;
+      std::uint64_t refused = 0;
+      auto slot = Clock::now();
+      const auto interval = rate > 0 ? std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(clients / rate))
+                                     : Clock::duration::zero();
+      for (;;) {
+        std::uint64_t g = next.fetch_add(1);
+        if (g >= first_group + groups) break;
+        life.run_group(g * 4, [&](Command c) {
+          if (rate > 0) {
+            slot += interval;
+            std::this_thread::sleep_until(slot);
+          }
+          auto sent = Clock::now();
+          json reply = engine.execute(std::move(c));
+          mine.push_back(ms(Clock::now() - sent));
+          if (!reply.value("ok", false)) ++refused;
+        });
+      }
+      std::lock_guard lock(merge);
+      phase.latencies_ms.insert(phase.latencies_ms.end(), mine.begin(), mine.end());
+      phase.refused += refused;
+    });
+  }
+  for (auto& t : threads) t.join();
+  phase.seconds = seconds(Clock::now() - start);
+  phase.commands = phase.latencies_ms.size();
+  return phase;
+}
+
+std::uint64_t directory_bytes(const std::string& dir) {
+  std::uint64_t total = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) total += entry.file_size();
+  }
+  return total;
+}
+
+// The bare store: `records` records of `record_bytes` each, in synced batches of `group`.
+double baseline_records_per_s(const std::string& dir, std::uint64_t records,
+                              std::uint64_t record_bytes, std::uint64_t group) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::Open(options, dir, &raw).ok()) return 0;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string value(record_bytes, 'x');
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  auto start = Clock::now();
+  std::uint64_t written = 0;
+  while (written < records) {
+    rocksdb::WriteBatch batch;
+    for (std::uint64_t i = 0; i < group && written < records; ++i, ++written) {
+      batch.Put(encode_be64(written), value);
+    }
+    if (!db->Write(sync, &batch).ok()) return 0;
+  }
+  return static_cast<double>(records) / seconds(Clock::now() - start);
+}
+
+template <class F>
+std::vector<double> time_each(int n, F&& f) {
+  std::vector<double> out;
+  for (int i = 0; i < n; ++i) {
+    auto t = Clock::now();
+    f(i);
+    out.push_back(ms(Clock::now() - t));
+  }
+  return out;
+}
+
+void say(const Options& o, const std::string& line) {
+  if (!o.json_only || isatty(STDERR_FILENO)) std::cerr << "bench: " << line << std::endl;
+}
+
+int run(const Options& o) {
+  const bench::Shape shape;
+  std::string dir =
+      o.data.empty()
+          ? (fs::temp_directory_path() / ("dispatch-bench-" + std::to_string(getpid()))).string()
+          : o.data;
+  fs::remove_all(dir);
+  auto kv = open_rocks_kv(dir + "/store", RocksOptions{});
+  if (!kv.ok()) {
+    std::cerr << "bench: " << kv.error().message << '\n';
+    return 3;
+  }
+  auto* counting = new CountingKv(std::move(kv.value()));
+  auto opened = Engine::open(std::unique_ptr<Kv>(counting));
+  if (!opened.ok()) {
+    std::cerr << "bench: " << opened.error().message << '\n';
+    return 3;
+  }
+  Engine& engine = *opened.value();
+
+  say(o, "organisation: " + std::to_string(shape.units()) + " outlet units, " +
+             std::to_string(shape.technicians()) + " technicians");
+  {
+    std::vector<std::future<json>> replies;
+    for (auto& c : bench::organisation(shape)) replies.push_back(engine.submit(std::move(c)));
+    for (auto& r : replies) {
+      json reply = r.get();
+      if (!reply.value("ok", false)) {
+        std::cerr << "bench: organisation refused: " << reply.dump() << '\n';
+        return 1;
+      }
+    }
+  }
+
+  const std::uint64_t groups = std::max<std::uint64_t>(1, o.orders / 4);
+  say(o, "full load: " + std::to_string(groups * 4) + " orders from " + std::to_string(o.clients) +
+             " clients");
+  Position before = engine.head().position;
+  std::uint64_t writes_before = counting->writes, bytes_before = counting->bytes;
+  Phase full = run_load(engine, shape, 0, groups, o.clients, 0);
+  std::uint64_t events = engine.head().position.value() - before.value();
+  std::uint64_t writes = counting->writes - writes_before;
+  std::uint64_t bytes = counting->bytes - bytes_before;
+  double events_per_s = events / full.seconds;
+  double commands_per_s = full.commands / full.seconds;
+
+  const std::uint64_t half_groups = std::max<std::uint64_t>(o.clients * 10, groups / 10);
+  say(o, "half load: " + std::to_string(half_groups * 4) + " orders at " +
+             std::to_string(static_cast<int>(commands_per_s / 2)) + " commands/s");
+  Phase half = run_load(engine, shape, groups, half_groups, o.clients, commands_per_s / 2);
+
+  say(o, "queries");
+  std::mt19937 random(7);
+  auto sub = [&](int i) {
+    std::string id = "S";
+    id += std::to_string(1000 + i % shape.centers);
+    id += std::to_string(100 + (i / shape.centers) % shape.outlets_per_center);
+    id += "-01";
+    return id;
+  };
+  auto folder_first = time_each(1000, [&](int) {
+    auto page = engine.folder(sub(static_cast<int>(random() % 1000)), "closed", 50, "");
+    (void)page;
+  });
+  // A deep cursor: the page that starts half way down a folder.
+  std::vector<double> folder_deep;
+  for (int i = 0; i < 200; ++i) {
+    std::string owner = sub(i * 7);
+    auto first = engine.folder(owner, "closed", 1000, "");
+    if (!first.ok() || (*first)["orders"].size() < 2) continue;
+    std::size_t middle = (*first)["orders"].size() / 2;
+    auto cursor_page = engine.folder(owner, "closed", middle, "");
+    if (!cursor_page.ok() || (*cursor_page)["next"].is_null()) continue;
+    std::string cursor = (*cursor_page)["next"];
+    auto t = Clock::now();
+    auto page = engine.folder(owner, "closed", 50, cursor);
+    folder_deep.push_back(ms(Clock::now() - t));
+  }
+  auto stats = time_each(1000, [&](int i) {
+    std::string center = "K";
+    center += std::to_string(1000 + i % shape.centers);
+    auto s = engine.stats(UnitId(center));
+    (void)s;
+  });
+
+  say(o, "rebuild");
+  auto rebuild_start = Clock::now();
+  Status rebuilt = engine.rebuild();
+  double rebuild_seconds = seconds(Clock::now() - rebuild_start);
+  if (!rebuilt.ok()) {
+    std::cerr << "bench: rebuild failed: " << rebuilt.error().message << '\n';
+    return 1;
+  }
+  std::uint64_t total_events = engine.head().position.value();
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  double peak_rss_mb = usage.ru_maxrss / 1024.0;
+  opened.value().reset();
+  std::uint64_t orders_total = (groups + half_groups) * 4;
+  double bytes_per_order = static_cast<double>(directory_bytes(dir + "/store")) / orders_total;
+
+  const std::uint64_t group =
+      std::max<std::uint64_t>(1, events / std::max<std::uint64_t>(1, writes));
+  const std::uint64_t record_bytes =
+      std::max<std::uint64_t>(1, bytes / std::max<std::uint64_t>(1, events));
+  say(o, "baseline: " + std::to_string(events) + " records of " + std::to_string(record_bytes) +
+             " bytes in synced batches of " + std::to_string(group));
+  double baseline = baseline_records_per_s(dir + "/baseline", events, record_bytes, group);
+  if (!o.keep) fs::remove_all(dir);
+
+  json report{{"orders", groups * 4},
+              {"events", events},
+              {"commands", full.commands},
+              {"clients", o.clients},
+              {"refused", full.refused + half.refused},
+              {"seconds", full.seconds},
+              {"commands_per_s", commands_per_s},
+              {"events_per_s", events_per_s},
+              {"writes", writes},
+              {"events_per_write", group},
+              {"bytes_per_event", record_bytes},
+              {"baseline_records_per_s", baseline},
+              {"ratio", baseline > 0 ? events_per_s / baseline : 0.0},
+              {"p50_ms", percentile(full.latencies_ms, 0.5)},
+              {"p99_ms", percentile(full.latencies_ms, 0.99)},
+              {"p999_ms", percentile(full.latencies_ms, 0.999)},
+              {"half_load_p50_ms", percentile(half.latencies_ms, 0.5)},
+              {"half_load_p99_ms", percentile(half.latencies_ms, 0.99)},
+              {"rebuild_events_per_s", total_events / rebuild_seconds},
+              {"folder_p50_ms", percentile(folder_first, 0.5)},
+              {"folder_p99_ms", percentile(folder_first, 0.99)},
+              {"folder_deep_p99_ms", percentile(folder_deep, 0.99)},
+              {"stats_p50_ms", percentile(stats, 0.5)},
+              {"stats_p99_ms", percentile(stats, 0.99)},
+              {"peak_rss_mb", peak_rss_mb},
+              {"bytes_per_order", bytes_per_order},
+              {"cores", std::thread::hardware_concurrency()}};
+  if (!o.json_only) {
+    std::printf("%-26s %14s\n", "measure", "value");
+    for (const auto& [key, value] : report.items()) {
+      std::printf("%-26s %14s\n", key.c_str(), value.dump().c_str());
+    }
+  }
+  std::cout << report.dump() << std::endl;
+  return full.refused + half.refused == 0 ? 0 : 1;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "bench: " << a << " needs a value\n";
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--orders") {
+      o.orders = std::stoull(value());
+    } else if (a == "--clients") {
+      o.clients = std::stoi(value());
+    } else if (a == "--json") {
+      o.json_only = true;
+    } else if (a == "--data") {
+      o.data = value();
+    } else if (a == "--keep") {
+      o.keep = true;
+    } else if (a == "--help") {
+      std::cout << "usage: tools/bench [--orders N] [--clients C] [--json] [--data DIR] [--keep]\n"
+                   "Drives N orders (default 200000) through their whole lifecycle from C clients\n"
+                   "(default 8) in-process, then a half-rate run, queries, a rebuild, and a bare\n"
+                   "RocksDB baseline writing the same bytes in synced batches of the same size.\n";
+      return 0;
+    } else {
+      std::cerr << "bench: unknown argument " << a << " (see --help)\n";
+      return 2;
+    }
+  }
+  try {
+    return run(o);
+  } catch (const std::exception& e) {
+    std::cerr << "bench: " << e.what() << '\n';
+    return 1;
+  }
+}
