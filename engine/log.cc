@@ -316,9 +316,29 @@ class ChainVerifier {
       problem(p, "The record is not a valid event: " + event.error().message);
       unknown_.emplace_back(p, p);
     } else {
+      check_schema_form(*event, j, p);
       check_stream(*event, p);
     }
     previous_ = std::move(current);
+  }
+
+  // event_from_json ignores fields it does not know and accepts what it can read, but the event
+  // schemas are closed: a record the engine wrote is exactly to_json(event) plus prev_hash and
+  // hash. Comparing with that form checks the record against its schema without a validator.
+  void check_schema_form(const Event& event, const json& j, std::uint64_t p) {
+    json expected = to_json(event);
+    if (auto prev = j.find("prev_hash"); prev != j.end()) expected["prev_hash"] = *prev;
+    if (expected == j) return;
+    std::string fields;
+    for (const auto& [name, value] : j.items()) {
+      auto want = expected.find(name);
+      if (want == expected.end() || *want != value) fields += (fields.empty() ? "" : ", ") + name;
+    }
+    for (const auto& [name, value] : expected.items()) {
+      if (!j.contains(name)) fields += (fields.empty() ? "" : ", ") + name;
+    }
+    problem(p, "The record does not match the schema of " + std::string(event.type()) +
+                   " (fields not in its schema's form: " + fields + ").");
   }
 
   bool check_placement(const json& j, std::uint64_t p) {

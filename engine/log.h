@@ -108,7 +108,9 @@ struct ChainReport {
   std::vector<LogProblem> problems;  // empty when the log is whole and untampered
 };
 
-// Walks the whole log: positions are contiguous from 1, each record parses as an event, its hash
+// Walks the whole log: positions are contiguous from 1, each record parses as an event and is
+// exactly its schema's form (to_json of that event plus prev_hash and hash: no unknown field, no
+// field spelled or typed otherwise than the engine writes it), its hash
 // matches its content, its prev_hash equals the previous record's hash, its `position` field
 // equals its key, stream versions are contiguous from 1 per stream, the streams index points at
 // each record, and every streams index entry has its record. Reports every problem with its
