@@ -124,6 +124,14 @@ struct RouteRegion {
   std::string district;  // empty: the whole city
   UnitId unit;
 };
+// Replaces an order's customer (name, phone, address and region) while it is pending dispatch,
+// e.g. when the buyer changes the delivery address on the shop (Tmall
+// TradeLogisticsAddressChanged). Who: as CancelOrder, or a connector for its platform's orders.
+struct ChangeCustomerAddress {
+  static constexpr std::string_view kType = "ChangeCustomerAddress";
+  OrderId order_id;
+  Customer customer;
+};
 }  // namespace cmd
 
 using CommandBody =
@@ -132,7 +140,7 @@ using CommandBody =
                  cmd::CheckIn, cmd::CaptureUnit, cmd::CompleteOrder, cmd::ReportCompletion,
                  cmd::CloseOrder, cmd::AddFeedback, cmd::RequestReassignment,
                  cmd::ApproveReassignment, cmd::RejectReassignment, cmd::CancelOrder,
-                 cmd::RouteRegion>;
+                 cmd::RouteRegion, cmd::ChangeCustomerAddress>;
 
 struct Command {
   CommandId id;

@@ -97,6 +97,10 @@ void read(const Obj& o, cmd::RouteRegion& c) {
   c.district = o.str_or_empty("district");
   c.unit = o.id<UnitId>("unit");
 }
+void read(const Obj& o, cmd::ChangeCustomerAddress& c) {
+  c.order_id = o.id<OrderId>("order_id");
+  c.customer = detail::read_customer(o.object("customer"));
+}
 
 // ---- writing them; absent optionals are left out ----
 
@@ -176,6 +180,10 @@ void write(json& j, const cmd::RouteRegion& c) {
   put_if_not_empty(j, "city", c.city);
   put_if_not_empty(j, "district", c.district);
   j["unit"] = c.unit;
+}
+void write(json& j, const cmd::ChangeCustomerAddress& c) {
+  j["order_id"] = c.order_id;
+  j["customer"] = c.customer;
 }
 
 // The body of alternative `index`, read from `o`.

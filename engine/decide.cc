@@ -21,6 +21,11 @@
 //   RequestReassignment  the holder of an order passed down; pending dispatch or to accept
 //   Approve/RejectReassignment   the unit that passed it down; waiting for approval
 //   CancelOrder          the creator or a strict ancestor of the holder; before completion
+//   ChangeCustomerAddress  as CancelOrder; pending dispatch only (after that: feedback)
+// Connectors (accounts "connector:<platform>", engine/org.h) may: create an order at the unit
+// the order's region routes to (Org::route), or at another unit when `source.unrouted` says no
+// route covered it; and cancel, change the address of, and give feedback on orders whose
+// `source.platform` is theirs. Nothing else.
 #include "engine/decide.h"
 
 #include <algorithm>
@@ -160,6 +165,12 @@ class Decider {
  private:
   // ---- who is who ---------------------------------------------------------------------------
   bool admin() const { return command_.actor == kAdmin; }
+  std::optional<Platform> connector() const { return connector_platform(command_.actor); }
+  // The actor is the connector of the platform the order came from.
+  bool own_connector(const OrderState& o) const {
+    auto platform = connector();
+    return platform && o.source && o.source->platform == *platform;
+  }
   ActorRole role() const { return org_.role_of(command_.actor); }
   UnitId actor_unit() const { return UnitId(command_.actor.str()); }
   StaffId actor_staff() const { return StaffId(command_.actor.str()); }
@@ -196,11 +207,13 @@ class Decider {
       case ActorRole::unknown:
         break;
     }
+    if (auto platform = connector())
+      return "the " + std::string(to_string(*platform)) + " connector";
     return command_.actor.str();
   }
 
   std::optional<Error> check_known_actor() const {
-    if (role() == ActorRole::unknown) {
+    if (role() == ActorRole::unknown && !connector()) {
       return forbidden("unknown account " + command_.actor.str());
     }
     return std::nullopt;
@@ -311,7 +324,7 @@ class Decider {
         order_name(o) + " is " + std::string(status_phrase(o.status)) + "; " + std::string(rule));
   }
   bool can_see(const OrderState& o) const {
-    if (admin()) return true;
+    if (admin() || own_connector(o)) return true;
     if (role() == ActorRole::staff) {
       StaffId me = actor_staff();
       return (o.primary && *o.primary == me) ||
@@ -448,8 +461,8 @@ class Decider {
     if (c.order_id && lookup(*c.order_id) != nullptr) {
       return invalid("order " + c.order_id->str() + " already exists", "order_id");
     }
-    if (admin() && !c.unit) {
-      return invalid("the administrator must name the unit the order is created at", "unit");
+    if ((admin() || connector()) && !c.unit) {
+      return invalid(actor_label() + " must name the unit the order is created at", "unit");
     }
     if (c.unit && org_.unit(*c.unit) == nullptr) {
       return not_found("unit " + c.unit->str() + " does not exist", "unit");
@@ -458,8 +471,11 @@ class Decider {
     if (role() == ActorRole::staff) {
       return forbidden("technicians cannot create orders; " + actor_label() + " is one");
     }
+    if (connector()) {
+      if (auto e = check_connector_create(c)) return *e;
+    }
     UnitId at = c.unit.value_or(actor_unit());
-    if (!admin() && at != actor_unit()) {
+    if (!admin() && !connector() && at != actor_unit()) {
       return forbidden(actor_label() + " cannot create an order for " + unit_label(at), "unit");
     }
     const UnitInfo* unit = org_.unit(at);
@@ -474,6 +490,28 @@ class Decider {
     fresh.order_id = id;
     return Events{order_event(
         fresh, ev::OrderCreated{id, c.kind, at, c.customer, c.items, c.source, c.note})};
+  }
+
+  // A connector creates only its own platform's orders, at the unit their region routes to, or
+  // (marked unrouted) anywhere when no route covers it. Precondition: c.unit exists.
+  std::optional<Error> check_connector_create(const cmd::CreateOrder& c) const {
+    if (!c.source || c.source->platform != *connector()) {
+      return forbidden(actor_label() + " creates only orders whose source is its own platform",
+                       "source");
+    }
+    auto routed = org_.route(c.customer.province, c.customer.city, c.customer.district);
+    if (routed && *routed != *c.unit) {
+      return forbidden(c.customer.province + c.customer.city + c.customer.district +
+                           " is routed to " + unit_label(*routed) + "; " + actor_label() +
+                           " cannot create the order at " + unit_label(*c.unit),
+                       "unit");
+    }
+    if (!routed && !c.source->unrouted) {
+      return forbidden("no route covers " + c.customer.province + c.customer.city +
+                           c.customer.district + "; an order created elsewhere is marked unrouted",
+                       "source.unrouted");
+    }
+    return std::nullopt;
   }
 
   OrderId next_order_id(OrderKind kind) const {
@@ -769,7 +807,7 @@ class Decider {
     if (!found.ok()) return found.error();
     const OrderState& o = **found;
     if (auto e = check_known_actor()) return *e;
-    if (!admin() && !actor_is_unit(o.creator) && !actor_above(o.holder)) {
+    if (!admin() && !own_connector(o) && !actor_is_unit(o.creator) && !actor_above(o.holder)) {
       return forbidden(actor_label() + " cannot cancel " + order_name(o) + "; only its creator " +
                        unit_label(o.creator) + " or a unit above its holder " +
                        unit_label(o.holder) + " can");
@@ -782,6 +820,29 @@ class Decider {
       return *e;
     }
     return Events{order_event(o, ev::OrderCancelled{c.order_id, c.reason})};
+  }
+
+  Result<Events> on(const cmd::ChangeCustomerAddress& c) const {
+    if (auto e = check_required(c.order_id.str(), "order_id")) return *e;
+    if (auto e = check_required(c.customer.name, "customer.name")) return *e;
+    if (auto e = check_required(c.customer.phone, "customer.phone")) return *e;
+    if (auto e = check_required(c.customer.address, "customer.address")) return *e;
+    auto found = find(c.order_id);
+    if (!found.ok()) return found.error();
+    const OrderState& o = **found;
+    if (auto e = check_known_actor()) return *e;
+    if (!admin() && !own_connector(o) && !actor_is_unit(o.creator) && !actor_above(o.holder)) {
+      return forbidden(actor_label() + " cannot change the customer of " + order_name(o) +
+                       "; only its creator " + unit_label(o.creator) +
+                       ", a unit above its holder " + unit_label(o.holder) +
+                       " or the connector of its shop can");
+    }
+    if (auto e = check_status(o, {OrderStatus::pending_dispatch},
+                              "the customer's address changes only before dispatch; after it, "
+                              "tell the holder with feedback")) {
+      return *e;
+    }
+    return Events{order_event(o, ev::CustomerAddressChanged{c.order_id, c.customer})};
   }
 
   const Org& org_;

@@ -128,6 +128,11 @@ struct OrderCancelled {
   OrderId order_id;
   std::string reason;
 };
+struct CustomerAddressChanged {
+  static constexpr std::string_view kType = "CustomerAddressChanged";
+  OrderId order_id;
+  Customer customer;  // the whole new customer record
+};
 }  // namespace ev
 
 using EventBody =
@@ -136,7 +141,7 @@ using EventBody =
                  ev::OrderRefused, ev::CheckedIn, ev::UnitCaptured, ev::OrderCompleted,
                  ev::CompletionReported, ev::OrderClosed, ev::FeedbackAdded,
                  ev::ReassignmentRequested, ev::ReassignmentApproved, ev::ReassignmentRejected,
-                 ev::OrderCancelled>;
+                 ev::OrderCancelled, ev::CustomerAddressChanged>;
 
 struct Event {
   std::string stream;  // see the header comment

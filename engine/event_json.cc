@@ -102,6 +102,10 @@ void read(const Obj& o, ev::OrderCancelled& e) {
   e.order_id = o.id<OrderId>("order_id");
   e.reason = o.str("reason");
 }
+void read(const Obj& o, ev::CustomerAddressChanged& e) {
+  e.order_id = o.id<OrderId>("order_id");
+  e.customer = detail::read_customer(o.object("customer"));
+}
 
 // ---- writing them ----
 
@@ -185,6 +189,10 @@ void write(json& j, const ev::ReassignmentRejected& e) {
 void write(json& j, const ev::OrderCancelled& e) {
   j["order_id"] = e.order_id;
   j["reason"] = e.reason;
+}
+void write(json& j, const ev::CustomerAddressChanged& e) {
+  j["order_id"] = e.order_id;
+  j["customer"] = e.customer;
 }
 
 template <std::size_t I>

@@ -238,6 +238,13 @@ class Obj {
     for (std::size_t i = 0; i < v.size(); ++i) out.push_back(as_string(v[i], index_path(p, i)));
     return out;
   }
+  // Optional boolean: absent reads as false.
+  bool boolean_or_false(std::string_view key) const {
+    const auto* v = optional(key, "a boolean");
+    if (v == nullptr) return false;
+    if (!v->is_boolean()) wrong_type(*v, path_of(key), "a boolean");
+    return v->get<bool>();
+  }
   std::int64_t int64(std::string_view key) const { return as_int64(at(key), path_of(key)); }
   std::uint64_t uint64(std::string_view key) const { return as_uint64(at(key), path_of(key)); }
   double number(std::string_view key) const { return as_double(at(key), path_of(key)); }
@@ -335,6 +342,9 @@ inline Source read_source(const Obj& o) {
   Source s;
   s.platform = o.enumeration<Platform, 3>("platform", parse_platform);
   s.platform_order_id = as_id(o.at("platform_order_id"), o.path_of("platform_order_id"));
+  s.oaid = o.str_or_empty("oaid");
+  s.needs_decrypt = o.boolean_or_false("needs_decrypt");
+  s.unrouted = o.boolean_or_false("unrouted");
   return s;
 }
 

@@ -83,6 +83,8 @@ void apply_body(OrderState& s, const Event& e) {
         } else if constexpr (std::is_same_v<T, ev::OrderCancelled>) {
           s.status = OrderStatus::cancelled;
           s.cancel_reason = b.reason;
+        } else if constexpr (std::is_same_v<T, ev::CustomerAddressChanged>) {
+          s.customer = b.customer;
         }
       },
       e.body);

@@ -37,7 +37,19 @@ std::string default_stream(const Event& event) {
       event.body);
 }
 
+constexpr std::string_view kConnectorPrefix = "connector:";
+
 }  // namespace
+
+AccountId connector_account(Platform platform) {
+  return AccountId(std::string(kConnectorPrefix) + std::string(to_string(platform)));
+}
+
+std::optional<Platform> connector_platform(const AccountId& account) {
+  const std::string& a = account.str();
+  if (a.compare(0, kConnectorPrefix.size(), kConnectorPrefix) != 0) return std::nullopt;
+  return parse_platform(std::string_view(a).substr(kConnectorPrefix.size()));
+}
 
 const UnitInfo* Org::unit(const UnitId& id) const {
   auto it = units_.find(id);

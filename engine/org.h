@@ -35,6 +35,15 @@ struct StaffInfo {
 // The role an account plays, as decide() sees it.
 enum class ActorRole { admin, unit, staff, unknown };
 
+// Connectors act as the account "connector:<platform>" (connector:tmall, connector:jd,
+// connector:gree_mall). The account is not registered anywhere: decide() recognises the name and
+// lets it do exactly what a connector does (create orders at the routed unit, change the address
+// of, cancel and comment on orders from its own platform). Over dispatchd only the server's own
+// connectors may act as it.
+AccountId connector_account(Platform platform);
+// The platform of a connector account; nullopt for any other account.
+std::optional<Platform> connector_platform(const AccountId& account);
+
 class Org {
  public:
   const UnitInfo* unit(const UnitId& id) const;

@@ -29,8 +29,8 @@ template <class E, std::size_t N>
 E parse_or_throw(const EnumNames<E, N>& names, const json& j, const char* what) {
   auto parsed = names.parse(j.get<std::string>());
   if (!parsed) {
-    throw json::other_error::create(501, std::string("unknown ") + what + " '" +
-                                             j.get<std::string>() + "'", &j);
+    throw json::other_error::create(
+        501, std::string("unknown ") + what + " '" + j.get<std::string>() + "'", &j);
   }
   return *parsed;
 }
@@ -50,9 +50,7 @@ std::string_view to_string(OrderKind kind) { return kOrderKinds.name(kind); }
 std::string_view to_string(Platform platform) { return kPlatforms.name(platform); }
 std::string_view to_string(OrderStatus status) { return kStatuses.name(status); }
 std::optional<UnitKind> parse_unit_kind(std::string_view text) { return kUnitKinds.parse(text); }
-std::optional<OrderKind> parse_order_kind(std::string_view text) {
-  return kOrderKinds.parse(text);
-}
+std::optional<OrderKind> parse_order_kind(std::string_view text) { return kOrderKinds.parse(text); }
 std::optional<Platform> parse_platform(std::string_view text) { return kPlatforms.parse(text); }
 std::optional<OrderStatus> parse_order_status(std::string_view text) {
   return kStatuses.parse(text);
@@ -92,10 +90,16 @@ void from_json(const json& j, Item& v) {
 }
 void to_json(json& j, const Source& v) {
   j = json{{"platform", v.platform}, {"platform_order_id", v.platform_order_id}};
+  if (!v.oaid.empty()) j["oaid"] = v.oaid;
+  if (v.needs_decrypt) j["needs_decrypt"] = true;
+  if (v.unrouted) j["unrouted"] = true;
 }
 void from_json(const json& j, Source& v) {
   v.platform = j.at("platform").get<Platform>();
   v.platform_order_id = j.at("platform_order_id").get<std::string>();
+  v.oaid = j.contains("oaid") ? j.at("oaid").get<std::string>() : std::string();
+  v.needs_decrypt = j.contains("needs_decrypt") && j.at("needs_decrypt").get<bool>();
+  v.unrouted = j.contains("unrouted") && j.at("unrouted").get<bool>();
 }
 void to_json(json& j, const CapturedUnit& v) {
   j = json{{"indoor_barcode", v.indoor_barcode},

@@ -4,12 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace dispatch {
 
@@ -55,9 +55,27 @@ struct Item {
   friend bool operator==(const Item&, const Item&) = default;
 };
 
+// Where an order made by a connector came from. Besides the contract's platform and order id,
+// optional provenance flags (left out of the JSON when unset): the receiver is masked or
+// encrypted and must be decrypted by the platform (`needs_decrypt`, with the platform's `oaid`
+// to ask with), and no RouteRegion covered the receiver's region, so the order went to the
+// connector's fallback unit (`unrouted`).
 struct Source {
+  // A constructor rather than an aggregate, so Source{platform, id} stays warning-free.
+  Source() = default;
+  Source(Platform platform, std::string platform_order_id, std::string oaid = {},
+         bool needs_decrypt = false, bool unrouted = false)
+      : platform(platform),
+        platform_order_id(std::move(platform_order_id)),
+        oaid(std::move(oaid)),
+        needs_decrypt(needs_decrypt),
+        unrouted(unrouted) {}
+
   Platform platform = Platform::tmall;
   std::string platform_order_id;
+  std::string oaid;
+  bool needs_decrypt = false;
+  bool unrouted = false;
   friend bool operator==(const Source&, const Source&) = default;
 };
 

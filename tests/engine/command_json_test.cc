@@ -57,6 +57,10 @@ const std::vector<std::string> kExamples = {
         "reason": "客户取消安装"})",
     R"({"id": "cmd-000008", "type": "RouteRegion", "actor": "ZHKF", "province": "广东省",
         "city": "珠海市", "district": "香洲区", "unit": "S2100911"})",
+    R"({"id": "tmall:1001:installation:address:0123456789abcdef", "type": "ChangeCustomerAddress",
+        "actor": "connector:tmall", "at": "2015-01-08T12:00:00+08:00", "order_id": "AZ-TM-1001",
+        "customer": {"name": "王**", "phone": "*******1234", "province": "广东省", "city": "珠海市",
+                     "district": "香洲区", "address": "凤凰北路**号"}})",
 };
 
 // For messages: the JSON text, even when a test put invalid UTF-8 in it.

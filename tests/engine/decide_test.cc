@@ -122,6 +122,9 @@ const std::vector<std::pair<std::string, std::string>>& roles() {
       {"assistant", "S21009110001"},
       {"other_technician", "S22001010001"},
       {"unknown_account", "S9999999"},
+      // Connectors: none of the fixture orders came from a shop, so they may only create.
+      {"connector_tmall", "connector:tmall"},
+      {"connector_jd", "connector:jd"},
   };
   return all;
 }
@@ -143,6 +146,11 @@ const std::vector<std::function<CommandBody(const OrderId&, const std::string&)>
       [](auto&, const std::string& actor) {
         auto c = create_order();
         if (actor == "admin") c.unit = UnitId("ZHKF");
+        if (actor.rfind("connector:", 0) == 0) {
+          // A Tmall order no route covers, at a fallback unit.
+          c.unit = UnitId("ZHKF");
+          c.source = Source{Platform::tmall, "1001", "", false, true};
+        }
         return c;
       },
       [](const OrderId& id, auto&) {
@@ -182,6 +190,11 @@ const std::vector<std::function<CommandBody(const OrderId&, const std::string&)>
       [](auto&, auto&) {
         return cmd::RouteRegion{"广东省", "珠海市", "香洲区", UnitId("S2100911")};
       },
+      [](const OrderId& id, auto&) {
+        Customer c = testing::customer();
+        c.address = "香洲区人民路2号";
+        return cmd::ChangeCustomerAddress{id, c};
+      },
   };
   return all;
 }
@@ -212,7 +225,9 @@ std::optional<ErrorCode> expected(std::string_view type, const OrderState& o,
   if (type == "RegisterUnit" || type == "RegisterStaff") return gate(holder || above_holder, any);
   if (type == "RouteRegion") return gate(above_holder, any);
   if (type == "LinkServiceOutlet") return gate(who == "GDXS", any);
-  if (type == "CreateOrder") return gate(units.count(who) && who != "GDXS", any);
+  if (type == "CreateOrder") {
+    return gate((units.count(who) && who != "GDXS") || who == "connector:tmall", any);
+  }
   if (type == "DispatchToUnit") return gate(holder, {S::pending_dispatch});
   if (type == "AssignTechnicians") return gate(holder, {S::pending_dispatch, S::to_accept});
   if (type == "AcceptOrder" || type == "RefuseOrder") return gate(primary, {S::to_accept});
@@ -234,6 +249,7 @@ std::optional<ErrorCode> expected(std::string_view type, const OrderState& o,
     return gate(above_holder, {S::pending_dispatch, S::pending_reassignment_approval, S::to_accept,
                                S::to_process});
   }
+  if (type == "ChangeCustomerAddress") return gate(above_holder, {S::pending_dispatch});
   BOOST_FAIL("no expectation for " << type);
   return std::nullopt;
 }
@@ -289,7 +305,7 @@ BOOST_AUTO_TEST_CASE(every_command_status_and_role) {
       }
     }
   }
-  BOOST_CHECK_EQUAL(cases, 19u * fixtures().size() * roles().size());
+  BOOST_CHECK_EQUAL(cases, 20u * fixtures().size() * roles().size());
   BOOST_CHECK_GT(allowed, 100u);
 }
 
@@ -663,6 +679,61 @@ BOOST_AUTO_TEST_CASE(organisation_rules) {
                   .code == ErrorCode::forbidden);
   w.run("ZHKF", cmd::RouteRegion{"广东省", "珠海市", "", UnitId("S2100911")});
   BOOST_CHECK_EQUAL(w.org.route("广东省", "珠海市", "斗门区")->str(), "S2100911");
+}
+
+// Connectors act on their own platform's orders only, and create at the routed unit.
+BOOST_AUTO_TEST_CASE(connectors_create_routed_and_handle_their_own_orders) {
+  w.run("ZHKF", cmd::RouteRegion{"广东省", "珠海市", "", UnitId("S2100911")});
+  auto shop = [](const std::string& id, const std::string& unit, bool unrouted = false) {
+    auto c = create_order(id);
+    c.unit = UnitId(unit);
+    c.source = Source{Platform::tmall, id, "oaid-1", true, unrouted};
+    return c;
+  };
+  // At the routed unit: yes; elsewhere, even marked unrouted: no; without a unit: invalid.
+  w.run("connector:tmall", shop("AZ-TM-1", "S2100911"));
+  BOOST_CHECK(w.order("AZ-TM-1").source->needs_decrypt);
+  BOOST_CHECK(refused("connector:tmall", shop("AZ-TM-2", "ZHKF", true)).code ==
+              ErrorCode::forbidden);
+  auto no_unit = shop("AZ-TM-3", "S2100911");
+  no_unit.unit.reset();
+  BOOST_CHECK(refused("connector:tmall", no_unit).code == ErrorCode::invalid);
+  // Another platform's source, or none: no.
+  BOOST_CHECK(refused("connector:jd", shop("AZ-TM-4", "S2100911")).code == ErrorCode::forbidden);
+  // An uncovered region goes to a fallback unit only when marked unrouted.
+  auto far = shop("AZ-TM-5", "ZHKF", true);
+  far.customer.province = "湖南省";
+  far.customer.city = "长沙市";
+  w.run("connector:tmall", far);
+  far.order_id = OrderId("AZ-TM-6");
+  far.source->unrouted = false;
+  BOOST_CHECK(refused("connector:tmall", far).code == ErrorCode::forbidden);
+
+  // Its own order: address change, feedback, cancel. Another connector: none of them.
+  Customer moved = testing::customer();
+  moved.address = "凤凰北路2号";
+  BOOST_CHECK(refused("connector:jd", cmd::ChangeCustomerAddress{OrderId("AZ-TM-1"), moved}).code ==
+              ErrorCode::forbidden);
+  w.run("connector:tmall", cmd::ChangeCustomerAddress{OrderId("AZ-TM-1"), moved});
+  BOOST_CHECK(w.order("AZ-TM-1").customer == moved);
+  BOOST_CHECK(refused("connector:jd", cmd::AddFeedback{OrderId("AZ-TM-1"), "x"}).code ==
+              ErrorCode::forbidden);
+  w.run("connector:tmall", cmd::AddFeedback{OrderId("AZ-TM-1"), "退款"});
+  // Not dispatching or assigning: that is the holder's.
+  BOOST_CHECK(
+      refused("connector:tmall", cmd::DispatchToUnit{{OrderId("AZ-TM-1")}, UnitId("S2100911-01")})
+          .code == ErrorCode::forbidden);
+  // After dispatch the address is the holder's business: invalid_state (feedback instead).
+  w.run("S2100911", cmd::AssignTechnicians{{OrderId("AZ-TM-1")}, StaffId("S21009110002"), {}});
+  BOOST_CHECK(
+      refused("connector:tmall", cmd::ChangeCustomerAddress{OrderId("AZ-TM-1"), moved}).code ==
+      ErrorCode::invalid_state);
+  BOOST_CHECK(refused("connector:jd", cmd::CancelOrder{OrderId("AZ-TM-1"), "退款"}).code ==
+              ErrorCode::forbidden);
+  w.run("connector:tmall", cmd::CancelOrder{OrderId("AZ-TM-1"), "退款"});
+  BOOST_CHECK(w.order("AZ-TM-1").status == OrderStatus::cancelled);
+  // An unknown account that merely looks like one: no.
+  BOOST_CHECK(refused("connector:ebay", shop("AZ-TM-7", "S2100911")).code == ErrorCode::forbidden);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

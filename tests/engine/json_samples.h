@@ -49,6 +49,7 @@ inline auto fields(const cmd::CancelOrder& c) { return std::tie(c.order_id, c.re
 inline auto fields(const cmd::RouteRegion& c) {
   return std::tie(c.province, c.city, c.district, c.unit);
 }
+inline auto fields(const cmd::ChangeCustomerAddress& c) { return std::tie(c.order_id, c.customer); }
 
 inline auto fields(const ev::UnitRegistered& e) {
   return std::tie(e.unit_id, e.name, e.kind, e.parent);
@@ -83,6 +84,7 @@ inline auto fields(const ev::ReassignmentApproved& e) {
 }
 inline auto fields(const ev::ReassignmentRejected& e) { return std::tie(e.order_id, e.reason); }
 inline auto fields(const ev::OrderCancelled& e) { return std::tie(e.order_id, e.reason); }
+inline auto fields(const ev::CustomerAddressChanged& e) { return std::tie(e.order_id, e.customer); }
 
 // How many members an aggregate has, found by brace-initialising it from ever more values that
 // convert to anything; guards fields() above against a member added to a header but not here.
@@ -205,6 +207,11 @@ inline std::vector<Event> sample_events() {
       ev::ReassignmentRejected{o3, "斗门网点暂未开通,请先安排上门"});
   add("order/AZ20150108003", "ZHKF", "2015-01-08T11:45:00+08:00", "cmd-000030", 7,
       ev::OrderCancelled{o3, "客户取消安装"});
+  add("order/AZ20150108004", "connector:tmall", "2015-01-08T12:00:00+08:00", "tmall:1001:address",
+      2,
+      ev::CustomerAddressChanged{
+          OrderId("AZ20150108004"),
+          Customer{"王**", "*******1234", "广东省", "珠海市", "香洲区", "凤凰北路**号"}});
   return events;
 }
 

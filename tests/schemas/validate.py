@@ -3,9 +3,11 @@
 
     validate.py --kind command FILE.jsonl
     validate.py --kind event FILE.jsonl
+    validate.py --schema connectors/tmall.schema.json FILE.jsonl
 
 Each non-blank line is one JSON object, checked against schemas/command.schema.json or
-schemas/event.schema.json (which refer to the per-type schemas and common.schema.json by their
+schemas/event.schema.json, or the schema --schema names (a path under schemas/ or any path;
+for the connectors' payloads, schemas/connectors/) (which refer to the per-type schemas and common.schema.json by their
 $id; every $id is mapped to its local file, nothing is fetched). Prints each failure as
 "line N: PATH: message", then "N passed, M failed". Exit status: 0 when every line passed, 1 when
 any failed, 2 when the schemas or the file cannot be read.
@@ -40,9 +42,10 @@ def load_schemas(root):
     return store
 
 
-def make_validator(root, kind):
+def make_validator(root, kind, schema_path=None):
     store = load_schemas(root)
-    with open(root / UMBRELLA[kind], encoding="utf-8") as f:
+    path = root / UMBRELLA[kind] if schema_path is None else root / schema_path
+    with open(path, encoding="utf-8") as f:
         umbrella = json.load(f)
     # jsonschema 4.18+ prefers the `referencing` library; Debian's 4.10 has only RefResolver.
     try:
@@ -87,14 +90,17 @@ def leaf_errors(error):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kind", choices=sorted(UMBRELLA), required=True)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--kind", choices=sorted(UMBRELLA))
+    which.add_argument("--schema", type=pathlib.Path,
+                       help="validate against this schema instead (relative to --schemas)")
     parser.add_argument("--schemas", type=pathlib.Path, default=SCHEMAS,
                         help="the schemas folder (default: the repository's schemas/)")
     parser.add_argument("file", help="a JSONL file, or - for standard input")
     args = parser.parse_args(argv)
 
     try:
-        validator = make_validator(args.schemas, args.kind)
+        validator = make_validator(args.schemas, args.kind, args.schema)
         if args.file == "-":
             lines = sys.stdin.read().splitlines()
         else:

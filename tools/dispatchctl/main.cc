@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "tools/dispatchctl/audit.h"
 #include "tools/dispatchctl/subcommands.h"
 
 namespace {
@@ -17,18 +18,39 @@ struct Subcommand {
 };
 
 const Subcommand kSubcommands[] = {
-    {"apply", "FILE|-", "apply JSONL commands in order, as their actors; one reply per line",
-     run_apply, {}},
-    {"folder", "OWNER FOLDER [--limit N] [--after CURSOR]",
-     "list a unit's or technician's folder, newest update first", run_folder, {"limit", "after"}},
+    {"apply",
+     "FILE|-",
+     "apply JSONL commands in order, as their actors; one reply per line",
+     run_apply,
+     {}},
+    {"folder",
+     "OWNER FOLDER [--limit N] [--after CURSOR]",
+     "list a unit's or technician's folder, newest update first",
+     run_folder,
+     {"limit", "after"}},
     {"order", "ORDER_ID", "show an order with its history", run_order, {}},
     {"stats", "UNIT", "count a unit's folders, its own and its whole subtree's", run_stats, {}},
-    {"verify", "", "check the log's hash chain and every projection against a rebuild",
-     run_verify, {}},
+    {"verify",
+     "",
+     "check the log's hash chain and every projection against a rebuild",
+     run_verify,
+     {}},
     {"rebuild", "", "rebuild every projection from the log", run_rebuild, {}},
-    {"log", "[--from POSITION] [--limit N]",
-     "print the log's records in order (with --json: as stored, with prev_hash and hash)", run_log,
+    {"log",
+     "[--from POSITION] [--limit N]",
+     "print the log's records in order (with --json: as stored, with prev_hash and hash)",
+     run_log,
      {"from", "limit"}},
+    {"audit",
+     kAuditUsage,
+     "verify the log read-only, see state as of a moment, export histories",
+     run_audit,
+     {"expect-head", "order", "unit", "from", "to", "format", "output", "limit", "after"}},
+    {"ingest",
+     "--platform tmall|jd|gree_mall FILE|- [--fallback-unit UNIT]",
+     "turn shop-order payloads (one per line) into delivery and installation orders, exactly once",
+     run_ingest,
+     {"platform", "fallback-unit"}},
 };
 
 void print_help() {
@@ -38,17 +60,20 @@ void print_help() {
     std::string name = s.name;
     std::cout << "  " << name << std::string(18 - name.size(), ' ') << s.summary << '\n';
   }
+  std::cout << "  connectors        dead-letters: list the payloads ingest could not use; "
+               "retry ID|--all: run them again\n";
   std::cout << "\nFor people (each applies one command; --as ACCOUNT acts as that unit or "
                "person, default admin):\n";
   print_person_commands_help();
-  std::cout << "\nFolders: install_pending_dispatch 安装待派工, delivery_pending_dispatch 配送待派工,\n"
-               "  sales_install_pending_dispatch 销售安装待派工, pending_reassignment_approval "
-               "待审批改派,\n"
-               "  in_progress 处理中, pending_close 待关闭, closed 已关闭 (units);\n"
-               "  to_accept 待接收, to_process 待处理, completed 已完结 (technicians).\n"
-               "\nExit codes: 0 done, 1 refused or problems found, 2 bad command line, 3 the store "
-               "cannot be used.\n"
-               "`dispatchctl SUBCOMMAND --help` tells more.\n";
+  std::cout
+      << "\nFolders: install_pending_dispatch 安装待派工, delivery_pending_dispatch 配送待派工,\n"
+         "  sales_install_pending_dispatch 销售安装待派工, pending_reassignment_approval "
+         "待审批改派,\n"
+         "  in_progress 处理中, pending_close 待关闭, closed 已关闭 (units);\n"
+         "  to_accept 待接收, to_process 待处理, completed 已完结 (technicians).\n"
+         "\nExit codes: 0 done, 1 refused or problems found, 2 bad command line, 3 the store "
+         "cannot be used.\n"
+         "`dispatchctl SUBCOMMAND --help` tells more.\n";
 }
 }  // namespace
 
@@ -63,6 +88,7 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (is_person_command(name)) return run_person_command(name, argc, argv);
+  if (name == "connectors") return run_connectors(argc, argv);
   for (const auto& s : kSubcommands) {
     if (name != s.name) continue;
     ArgSpec spec{s.options, {"json", "help"}};

@@ -22,6 +22,10 @@ int run_stats(const Args& args);
 int run_verify(const Args& args);
 int run_rebuild(const Args& args);
 int run_log(const Args& args);
+// Shop-order payloads into work orders (tools/dispatchctl/ingest.cc, connectors/ingest.h).
+int run_ingest(const Args& args);
+// `connectors dead-letters` and `connectors retry ID|--all`: parses its own arguments.
+int run_connectors(int argc, char** argv);
 
 // The people's subcommands (create, dispatch, assign, …): builds the command from flags, applies
 // it and prints the reply. `name` is the subcommand; nullopt-like -1 when it is not one of them.
