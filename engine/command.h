@@ -132,15 +132,28 @@ struct ChangeCustomerAddress {
   OrderId order_id;
   Customer customer;
 };
+// An account's own new password. Only dispatchd makes it (its change_password op checks the old
+// password and hashes the new one): `password_hash` never travels in JSON, and the engine refuses
+// the command without it. Who: the account itself.
+struct ChangePassword {
+  static constexpr std::string_view kType = "ChangePassword";
+  AccountId account;
+  std::string password_hash;  // argon2id (engine/accounts.h); not part of the JSON form
+};
+// Puts an account back on its initial password (its number). Who: for staff, their unit or any
+// unit above it; for a unit, any unit above it; the administrator for anyone.
+struct ResetPassword {
+  static constexpr std::string_view kType = "ResetPassword";
+  AccountId account;
+};
 }  // namespace cmd
 
-using CommandBody =
-    std::variant<cmd::RegisterUnit, cmd::LinkServiceOutlet, cmd::RegisterStaff, cmd::CreateOrder,
-                 cmd::DispatchToUnit, cmd::AssignTechnicians, cmd::AcceptOrder, cmd::RefuseOrder,
-                 cmd::CheckIn, cmd::CaptureUnit, cmd::CompleteOrder, cmd::ReportCompletion,
-                 cmd::CloseOrder, cmd::AddFeedback, cmd::RequestReassignment,
-                 cmd::ApproveReassignment, cmd::RejectReassignment, cmd::CancelOrder,
-                 cmd::RouteRegion, cmd::ChangeCustomerAddress>;
+using CommandBody = std::variant<
+    cmd::RegisterUnit, cmd::LinkServiceOutlet, cmd::RegisterStaff, cmd::CreateOrder,
+    cmd::DispatchToUnit, cmd::AssignTechnicians, cmd::AcceptOrder, cmd::RefuseOrder, cmd::CheckIn,
+    cmd::CaptureUnit, cmd::CompleteOrder, cmd::ReportCompletion, cmd::CloseOrder, cmd::AddFeedback,
+    cmd::RequestReassignment, cmd::ApproveReassignment, cmd::RejectReassignment, cmd::CancelOrder,
+    cmd::RouteRegion, cmd::ChangeCustomerAddress, cmd::ChangePassword, cmd::ResetPassword>;
 
 struct Command {
   CommandId id;
@@ -160,8 +173,12 @@ struct Command {
 Result<Command> parse_command(const nlohmann::json& j);
 // Parses one line of text (a JSONL line); malformed JSON is `invalid` with the parser's message.
 Result<Command> parse_command_text(std::string_view text);
-// The command as its JSON object; parse_command(to_json(c)) gives c back.
+// The command as its JSON object; parse_command(to_json(c)) gives c back (except a
+// ChangePassword's hash, which is never serialised).
 nlohmann::json to_json(const Command& c);
+
+// An error as the contract's reply object: {"code", "message", "field" (when there is one)}.
+nlohmann::json to_json(const Error& e);
 
 // True when `text` is an RFC 3339 date-time such as 2015-01-08T09:30:00+08:00.
 bool is_rfc3339(std::string_view text);

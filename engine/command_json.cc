@@ -97,6 +97,8 @@ void read(const Obj& o, cmd::RouteRegion& c) {
   c.district = o.str_or_empty("district");
   c.unit = o.id<UnitId>("unit");
 }
+void read(const Obj& o, cmd::ChangePassword& c) { c.account = o.id<AccountId>("account"); }
+void read(const Obj& o, cmd::ResetPassword& c) { c.account = o.id<AccountId>("account"); }
 void read(const Obj& o, cmd::ChangeCustomerAddress& c) {
   c.order_id = o.id<OrderId>("order_id");
   c.customer = detail::read_customer(o.object("customer"));
@@ -181,6 +183,8 @@ void write(json& j, const cmd::RouteRegion& c) {
   put_if_not_empty(j, "district", c.district);
   j["unit"] = c.unit;
 }
+void write(json& j, const cmd::ChangePassword& c) { j["account"] = c.account; }
+void write(json& j, const cmd::ResetPassword& c) { j["account"] = c.account; }
 void write(json& j, const cmd::ChangeCustomerAddress& c) {
   j["order_id"] = c.order_id;
   j["customer"] = c.customer;
@@ -278,6 +282,12 @@ Result<Command> parse_command_text(std::string_view text) {
                       std::string("The command is not valid JSON: ") + e.what());
   }
   return parse_command(j);
+}
+
+json to_json(const Error& e) {
+  json j{{"code", to_string(e.code)}, {"message", e.message}};
+  if (!e.field.empty()) j["field"] = e.field;
+  return j;
 }
 
 json to_json(const Command& c) {

@@ -22,6 +22,8 @@
 //   Approve/RejectReassignment   the unit that passed it down; waiting for approval
 //   CancelOrder          the creator or a strict ancestor of the holder; before completion
 //   ChangeCustomerAddress  as CancelOrder; pending dispatch only (after that: feedback)
+//   ChangePassword       the account itself, with the new hash attached (only dispatchd has one)
+//   ResetPassword        for staff: their unit or a unit above it; for a unit: a unit above it
 // Connectors (accounts "connector:<platform>", engine/org.h) may: create an order at the unit
 // the order's region routes to (Org::route), or at another unit when `source.unrouted` says no
 // route covered it; and cancel, change the address of, and give feedback on orders whose
@@ -435,6 +437,53 @@ class Decider {
     }
     return Events{
         org_event(unit_stream(c.unit), ev::RegionRouted{c.province, c.city, c.district, c.unit})};
+  }
+
+  // ---- accounts ------------------------------------------------------------------------------
+  // The account must exist: a unit, a staff member, or the administrator.
+  std::optional<Error> check_account(const AccountId& account) const {
+    if (auto e = check_required(account.str(), "account")) return *e;
+    if (account != kAdmin && org_.role_of(account) == ActorRole::unknown) {
+      return not_found("account " + account.str() + " does not exist", "account");
+    }
+    return std::nullopt;
+  }
+
+  Result<Events> on(const cmd::ChangePassword& c) const {
+    if (auto e = check_account(c.account)) return *e;
+    if (c.password_hash.empty()) {
+      return invalid(
+          "a password is changed with dispatchd's change_password, which checks the "
+          "old one and hashes the new one",
+          "password_hash");
+    }
+    if (!admin() && command_.actor != c.account) {
+      return forbidden(actor_label() + " cannot change the password of " + c.account.str() +
+                           "; only its owner can (others reset it)",
+                       "account");
+    }
+    return Events{org_event(account_stream(c.account), ev::PasswordChanged{c.account})};
+  }
+
+  Result<Events> on(const cmd::ResetPassword& c) const {
+    if (auto e = check_account(c.account)) return *e;
+    if (auto e = check_known_actor()) return *e;
+    if (!admin()) {
+      bool allowed = false;
+      if (role() == ActorRole::unit) {
+        if (const StaffInfo* staff = org_.staff(StaffId(c.account.str()))) {
+          allowed = actor_at_or_above(staff->unit);
+        } else if (org_.unit(UnitId(c.account.str())) != nullptr) {
+          allowed = actor_above(UnitId(c.account.str()));
+        }
+      }
+      if (!allowed) {
+        return forbidden(actor_label() + " cannot reset the password of " + c.account.str() +
+                             "; only its outlet or a unit above it can",
+                         "account");
+      }
+    }
+    return Events{org_event(account_stream(c.account), ev::PasswordReset{c.account})};
   }
 
   // ---- creating and passing on --------------------------------------------------------------

@@ -18,9 +18,7 @@ using json = nlohmann::json;
 constexpr std::uint64_t kReplayChunk = 20000;
 
 json error_reply(const Command& command, const Error& error) {
-  json e{{"code", to_string(error.code)}, {"message", error.message}};
-  if (!error.field.empty()) e["field"] = error.field;
-  return json{{"ok", false}, {"id", command.id}, {"error", std::move(e)}};
+  return json{{"ok", false}, {"id", command.id}, {"error", to_json(error)}};
 }
 
 json accepted_reply(const Command& command, const std::vector<Event>& events) {
@@ -34,13 +32,6 @@ json accepted_reply(const Command& command, const std::vector<Event>& events) {
     }
   }
   return json{{"ok", true}, {"id", command.id}, {"order_ids", order_ids}, {"positions", positions}};
-}
-
-bool is_org_event(const Event& e) {
-  return std::holds_alternative<ev::UnitRegistered>(e.body) ||
-         std::holds_alternative<ev::ServiceOutletLinked>(e.body) ||
-         std::holds_alternative<ev::StaffRegistered>(e.body) ||
-         std::holds_alternative<ev::RegionRouted>(e.body);
 }
 
 // Projection keys hold NULs and big-endian numbers; problems show them readably: printable ASCII
@@ -193,9 +184,9 @@ std::future<json> Engine::submit(Command command) {
     std::lock_guard lock(queue_mutex_);
     if (stopping_ || options_.read_only) {
       promise.set_value(error_reply(
-          command, make_error(ErrorCode::unavailable, options_.read_only
-                                                          ? "the store is open read-only"
-                                                          : "the engine is shutting down")));
+          command,
+          make_error(ErrorCode::unavailable, options_.read_only ? "the store is open read-only"
+                                                                : "the engine is shutting down")));
       return future;
     }
     queue_.push_back(Pending{std::move(command), std::move(promise)});
@@ -228,6 +219,7 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
   WriteSet writes;
   batch_error_.reset();
   batch_events_.clear();
+  batch_folders_.clear();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     bool ok = false;
     replies.push_back(decide_into(batch[i].command, writes, ok));
@@ -239,7 +231,7 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
   if (written.ok()) {
     log_.commit_staged();
     if (!batch_events_.empty()) {
-      for (const auto& listener : listeners_) listener(batch_events_);
+      for (const auto& listener : listeners_) listener(batch_events_, batch_folders_);
     }
   } else {
     // Nothing of the batch is kept: forget staged positions and rebuild the organisation as it
@@ -300,8 +292,10 @@ json Engine::decide_into(Command& command, WriteSet& writes, bool& accepted) {
   Projector projector(org_);
   for (const auto& event : events) {
     std::unique_lock<std::shared_mutex> lock(org_mutex_, std::defer_lock);
-    if (is_org_event(event)) lock.lock();
-    Status s = projector.apply(event, *kv_, writes);
+    if (is_organisation_event(event)) lock.lock();
+    std::vector<Membership> folders;
+    Status s = projector.apply(event, *kv_, writes, listeners_.empty() ? nullptr : &folders);
+    batch_folders_.push_back(std::move(folders));
     if (!s.ok()) {
       // The batch's writes are now half-made: the whole batch is abandoned.
       batch_error_ = s.error();
@@ -310,6 +304,12 @@ json Engine::decide_into(Command& command, WriteSet& writes, bool& accepted) {
   }
   json reply = accepted_reply(command, events);
   writes.put(Space::commands, command.id.str(), reply.dump());
+  // Passwords live beside the log, never in it, and change in the same write as their event.
+  if (const auto* change = std::get_if<cmd::ChangePassword>(&command.body)) {
+    writes.put(Space::accounts, change->account.str(), change->password_hash);
+  } else if (const auto* reset = std::get_if<cmd::ResetPassword>(&command.body)) {
+    writes.del(Space::accounts, reset->account.str());
+  }
   batch_events_.insert(batch_events_.end(), std::make_move_iterator(events.begin()),
                        std::make_move_iterator(events.end()));
   accepted = true;
@@ -323,6 +323,15 @@ Result<json> Engine::folder(const std::string& owner, const std::string& folder,
 }
 
 Result<json> Engine::order(const OrderId& id) const { return query_order(*kv_, log_, id); }
+
+Result<std::optional<OrderState>> Engine::order_state(const OrderId& id) const {
+  WriteSet none;
+  return load_order(OverlayReader(*kv_, none), id);
+}
+
+Result<std::optional<std::string>> Engine::password_hash(const AccountId& account) const {
+  return kv_->get(Space::accounts, account.str());
+}
 
 Result<json> Engine::stats(const UnitId& unit) const {
   std::shared_lock lock(org_mutex_);
@@ -341,7 +350,8 @@ Org Engine::org() const {
 
 Status Engine::rebuild(const Progress& progress) {
   if (options_.read_only) {
-    return make_error(ErrorCode::unavailable, "the store is open read-only; rebuild needs it whole");
+    return make_error(ErrorCode::unavailable,
+                      "the store is open read-only; rebuild needs it whole");
   }
   std::lock_guard write_lock(write_mutex_);
   Status s = kv_->clear(Space::projections);

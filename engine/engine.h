@@ -18,18 +18,18 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/command.h"
 #include "engine/log.h"
 #include "engine/org.h"
 #include "engine/status.h"
 #include "engine/store/kv.h"
+#include "projections/folders.h"
 
 namespace dispatch {
 
@@ -38,17 +38,20 @@ using Clock = std::function<std::string()>;
 Clock system_clock();  // UTC with milliseconds, e.g. 2026-11-26T23:40:00.123Z
 
 struct EngineOptions {
-  bool durable = true;              // sync every batch to stable storage before replying
-  std::size_t max_batch = 512;      // commands decided and written together at most
+  bool durable = true;          // sync every batch to stable storage before replying
+  std::size_t max_batch = 512;  // commands decided and written together at most
   Clock clock = system_clock();
   // Open the store read-only: no lock is taken, so it works beside a running writer (audits);
   // commands are answered `unavailable` and rebuild refuses. Projections are used as they are.
   bool read_only = false;
 };
 
-// Told, on the committer thread after each durable batch, the batch's events in log order.
-// It must be quick and must not submit commands (the committer waits for it).
-using CommitListener = std::function<void(const std::vector<Event>& events)>;
+// Told, on the committer thread after each durable batch, the batch's events in log order and,
+// for each event, the folders whose contents it changed (the order's folders before and after
+// it; none for organisation events). It must be quick and must not submit commands (the
+// committer waits for it).
+using CommitListener = std::function<void(const std::vector<Event>& events,
+                                          const std::vector<std::vector<Membership>>& folders)>;
 
 // Progress of long runs (rebuild, verify): events done of total.
 using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
@@ -78,6 +81,17 @@ class Engine {
                                 std::size_t limit, const std::string& after) const;
   Result<nlohmann::json> order(const OrderId& id) const;
   Result<nlohmann::json> stats(const UnitId& unit) const;
+  // The order's state as committed; nullopt when it does not exist.
+  Result<std::optional<OrderState>> order_state(const OrderId& id) const;
+  // The stored argon2id hash of the account's password; nullopt while it has its initial one.
+  Result<std::optional<std::string>> password_hash(const AccountId& account) const;
+  // Calls `read` with the organisation as of the last committed batch, under a shared lock
+  // (commands that change the organisation wait meanwhile; keep it short).
+  template <class Read>
+  void read_org(Read&& read) const {
+    std::shared_lock lock(org_mutex_);
+    read(static_cast<const Org&>(org_));
+  }
 
   // {"ok", "events", "head": {"position","hash"}, "problems": [...]}: the hash chain is whole, and
   // every projection equals a rebuild from the log. Problems name a position or a projection key.
@@ -114,6 +128,7 @@ class Engine {
   mutable std::mutex write_mutex_;       // the committer's batches vs rebuild and verify
   std::optional<Error> batch_error_;     // set when a batch must be abandoned
   std::vector<Event> batch_events_;      // the events of the batch being committed
+  std::vector<std::vector<Membership>> batch_folders_;  // the folders each of them changed
   std::vector<CommitListener> listeners_;
 
   std::mutex queue_mutex_;

@@ -36,5 +36,6 @@ OrderId Event::order_id() const {
 std::string order_stream(const OrderId& id) { return "order/" + id.str(); }
 std::string unit_stream(const UnitId& id) { return "unit/" + id.str(); }
 std::string staff_stream(const StaffId& id) { return "staff/" + id.str(); }
+std::string account_stream(const AccountId& id) { return "account/" + id.str(); }
 
 }  // namespace dispatch

@@ -5,7 +5,7 @@
 // Streams: each event belongs to one stream, whose version counts that stream's events from 1:
 //   "order/<order_id>" for order events, "unit/<unit_id>" for UnitRegistered, ServiceOutletLinked
 //   (the sales unit's stream) and RegionRouted (the routed unit's stream), "staff/<staff_id>" for
-//   StaffRegistered.
+//   StaffRegistered, "account/<account>" for PasswordChanged and PasswordReset.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -133,6 +133,16 @@ struct CustomerAddressChanged {
   OrderId order_id;
   Customer customer;  // the whole new customer record
 };
+// An account's password was changed by its owner, or reset to the initial one. The hash is never
+// in the log (engine/accounts.h).
+struct PasswordChanged {
+  static constexpr std::string_view kType = "PasswordChanged";
+  AccountId account;
+};
+struct PasswordReset {
+  static constexpr std::string_view kType = "PasswordReset";
+  AccountId account;
+};
 }  // namespace ev
 
 using EventBody =
@@ -141,7 +151,8 @@ using EventBody =
                  ev::OrderRefused, ev::CheckedIn, ev::UnitCaptured, ev::OrderCompleted,
                  ev::CompletionReported, ev::OrderClosed, ev::FeedbackAdded,
                  ev::ReassignmentRequested, ev::ReassignmentApproved, ev::ReassignmentRejected,
-                 ev::OrderCancelled, ev::CustomerAddressChanged>;
+                 ev::OrderCancelled, ev::CustomerAddressChanged, ev::PasswordChanged,
+                 ev::PasswordReset>;
 
 struct Event {
   std::string stream;  // see the header comment
@@ -160,6 +171,7 @@ struct Event {
 std::string order_stream(const OrderId& id);
 std::string unit_stream(const UnitId& id);
 std::string staff_stream(const StaffId& id);
+std::string account_stream(const AccountId& id);
 
 // The flat JSON object of the event, envelope included (position included even when 0).
 nlohmann::json to_json(const Event& e);

@@ -102,6 +102,8 @@ void read(const Obj& o, ev::OrderCancelled& e) {
   e.order_id = o.id<OrderId>("order_id");
   e.reason = o.str("reason");
 }
+void read(const Obj& o, ev::PasswordChanged& e) { e.account = o.id<AccountId>("account"); }
+void read(const Obj& o, ev::PasswordReset& e) { e.account = o.id<AccountId>("account"); }
 void read(const Obj& o, ev::CustomerAddressChanged& e) {
   e.order_id = o.id<OrderId>("order_id");
   e.customer = detail::read_customer(o.object("customer"));
@@ -190,6 +192,8 @@ void write(json& j, const ev::OrderCancelled& e) {
   j["order_id"] = e.order_id;
   j["reason"] = e.reason;
 }
+void write(json& j, const ev::PasswordChanged& e) { j["account"] = e.account; }
+void write(json& j, const ev::PasswordReset& e) { j["account"] = e.account; }
 void write(json& j, const ev::CustomerAddressChanged& e) {
   j["order_id"] = e.order_id;
   j["customer"] = e.customer;

@@ -30,6 +30,9 @@ std::string default_stream(const Event& event) {
           return staff_stream(b.staff_id);
         } else if constexpr (std::is_same_v<T, ev::RegionRouted>) {
           return unit_stream(b.unit);
+        } else if constexpr (std::is_same_v<T, ev::PasswordChanged> ||
+                             std::is_same_v<T, ev::PasswordReset>) {
+          return account_stream(b.account);
         } else {
           return std::string();
         }
@@ -115,9 +118,11 @@ Version Org::stream_version(const std::string& stream) const {
   } else if (starts_with(stream, "staff/")) {
     if (const StaffInfo* info = staff(StaffId(stream.substr(6)))) return info->version;
   }
-  auto it = route_stream_versions_.find(stream);
-  return it == route_stream_versions_.end() ? Version() : it->second;
+  auto it = other_stream_versions_.find(stream);
+  return it == other_stream_versions_.end() ? Version() : it->second;
 }
+
+bool is_organisation_event(const Event& event) { return !default_stream(event).empty(); }
 
 bool Org::apply(const Event& event) {
   std::string stream = default_stream(event);
@@ -164,7 +169,7 @@ bool Org::apply(const Event& event) {
     auto it = staff_.find(StaffId(stream.substr(6)));
     if (it != staff_.end()) version = &it->second.version;
   }
-  if (version == nullptr) version = &route_stream_versions_[stream];
+  if (version == nullptr) version = &other_stream_versions_[stream];
   *version = event.version.value() != 0 ? event.version : version->next();
   return true;
 }

@@ -44,6 +44,10 @@ AccountId connector_account(Platform platform);
 // The platform of a connector account; nullopt for any other account.
 std::optional<Platform> connector_platform(const AccountId& account);
 
+// Organisation events: those about units, staff, links, routes and accounts' passwords (not
+// about an order). Org::apply takes exactly these.
+bool is_organisation_event(const Event& event);
+
 class Org {
  public:
   const UnitInfo* unit(const UnitId& id) const;
@@ -63,7 +67,8 @@ class Org {
   Version stream_version(const std::string& stream) const;
 
   // Applies an organisation event (UnitRegistered, ServiceOutletLinked, StaffRegistered,
-  // RegionRouted); returns false, changing nothing, for any other event.
+  // RegionRouted, and the password events, which change only their stream's version); returns
+  // false, changing nothing, for any other event.
   bool apply(const Event& event);
 
   std::size_t unit_count() const { return units_.size(); }
@@ -73,7 +78,8 @@ class Org {
   std::unordered_map<UnitId, UnitInfo> units_;
   std::unordered_map<StaffId, StaffInfo> staff_;
   std::unordered_map<std::string, UnitId> routes_;  // "province\x1f" "city\x1f" "district" -> unit
-  std::unordered_map<std::string, Version> route_stream_versions_;  // unit streams w/o the unit
+  // Versions of the streams that have no unit or staff entry: accounts ("account/X").
+  std::unordered_map<std::string, Version> other_stream_versions_;
 };
 
 }  // namespace dispatch

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 namespace dispatch {
@@ -20,18 +19,12 @@ std::string folder_entry_key(const Membership& m, const OrderState& order) {
 }
 
 json folder_entry(const OrderState& order) {
-  return json{{"order_id", order.order_id}, {"kind", order.kind},
-              {"status", order.status},     {"holder", order.holder},
-              {"customer", order.customer}, {"created_at", order.created_at},
+  return json{{"order_id", order.order_id},    {"kind", order.kind},
+              {"status", order.status},        {"holder", order.holder},
+              {"customer", order.customer},    {"created_at", order.created_at},
               {"updated_at", order.updated_at}};
 }
 
-bool is_org_event(const Event& event) {
-  return std::holds_alternative<ev::UnitRegistered>(event.body) ||
-         std::holds_alternative<ev::ServiceOutletLinked>(event.body) ||
-         std::holds_alternative<ev::StaffRegistered>(event.body) ||
-         std::holds_alternative<ev::RegionRouted>(event.body);
-}
 }  // namespace
 
 namespace keys {
@@ -92,36 +85,36 @@ Result<std::uint64_t> load_counter(const OverlayReader& reader, std::string_view
 Result<Org> load_org(const Kv& kv) {
   Org org;
   std::optional<Error> failure;
-  Status scanned = kv.scan(Space::projections, keys::kOrgPrefix, "",
-                           [&](std::string_view, std::string_view value) {
-                             json j = json::parse(value, nullptr, false);
-                             auto event = j.is_discarded()
-                                              ? Result<Event>(make_error(ErrorCode::invalid,
-                                                                         "not valid JSON"))
-                                              : event_from_json(j);
-                             if (!event.ok()) {
-                               failure = make_error(
-                                   ErrorCode::invalid,
-                                   "a stored organisation event does not parse (" +
-                                       event.error().message + "); run `dispatchctl rebuild`");
-                               return false;
-                             }
-                             org.apply(event.value());
-                             return true;
-                           });
+  Status scanned = kv.scan(
+      Space::projections, keys::kOrgPrefix, "", [&](std::string_view, std::string_view value) {
+        json j = json::parse(value, nullptr, false);
+        auto event = j.is_discarded()
+                         ? Result<Event>(make_error(ErrorCode::invalid, "not valid JSON"))
+                         : event_from_json(j);
+        if (!event.ok()) {
+          failure = make_error(ErrorCode::invalid, "a stored organisation event does not parse (" +
+                                                       event.error().message +
+                                                       "); run `dispatchctl rebuild`");
+          return false;
+        }
+        org.apply(event.value());
+        return true;
+      });
   if (!scanned.ok()) return scanned.error();
   if (failure) return *failure;
   return org;
 }
 
-Status Projector::apply(const Event& event, const Kv& kv, WriteSet& writes) {
+Status Projector::apply(const Event& event, const Kv& kv, WriteSet& writes,
+                        std::vector<Membership>* touched) {
   OverlayReader reader(kv, writes);
-  if (is_org_event(event)) {
+  if (is_organisation_event(event)) {
     org_.apply(event);
-    writes.put(Space::projections, std::string(keys::kOrgPrefix) + encode_be64(event.position.value()),
+    writes.put(Space::projections,
+               std::string(keys::kOrgPrefix) + encode_be64(event.position.value()),
                to_json(event).dump());
   } else {
-    Status s = apply_order_event(event, reader, writes);
+    Status s = apply_order_event(event, reader, writes, touched);
     if (!s.ok()) return s;
   }
   writes.put(Space::projections, std::string(keys::kApplied), encode_be64(event.position.value()));
@@ -129,7 +122,7 @@ Status Projector::apply(const Event& event, const Kv& kv, WriteSet& writes) {
 }
 
 Status Projector::apply_order_event(const Event& event, const OverlayReader& reader,
-                                    WriteSet& writes) {
+                                    WriteSet& writes, std::vector<Membership>* touched) {
   auto before = load_order(reader, event.order_id());
   if (!before.ok()) return before.error();
   OrderState after = evolve(*before, event, org_);
@@ -163,12 +156,21 @@ Status Projector::apply_order_event(const Event& event, const OverlayReader& rea
     if (!s.ok()) return s;
   }
   writes.put(Space::projections, keys::order(after.order_id), to_json(after).dump());
+  if (touched != nullptr) {
+    touched->insert(touched->end(), old_members.begin(), old_members.end());
+    for (const auto& m : new_members) {
+      if (std::find(old_members.begin(), old_members.end(), m) == old_members.end()) {
+        touched->push_back(m);
+      }
+    }
+  }
   return Status::success();
 }
 
 Status Projector::count_membership(const OverlayReader& reader, WriteSet& writes,
                                    const Membership& m, std::int64_t delta) {
-  Status s = add_to_counter(reader, writes, keys::own_count(m.owner_kind, m.owner, m.folder), delta);
+  Status s =
+      add_to_counter(reader, writes, keys::own_count(m.owner_kind, m.owner, m.folder), delta);
   if (!s.ok() || m.owner_kind != OwnerKind::unit) return s;
   // Subtree counters: the unit itself and every ancestor, so stats never scans a subtree.
   UnitId unit(m.owner);

@@ -43,11 +43,14 @@ class Projector {
 
   // Adds to `writes` what `event` changes. Precondition: the event has its position, and events
   // are applied in position order. Errors: reading the projections failed (`unavailable`), or the
-  // stored view of the order does not parse (`invalid`).
-  Status apply(const Event& event, const Kv& kv, WriteSet& writes);
+  // stored view of the order does not parse (`invalid`). When `touched` is given, the folders
+  // whose contents the event changed (the order's folders before and after it) are appended.
+  Status apply(const Event& event, const Kv& kv, WriteSet& writes,
+               std::vector<Membership>* touched = nullptr);
 
  private:
-  Status apply_order_event(const Event& event, const OverlayReader& reader, WriteSet& writes);
+  Status apply_order_event(const Event& event, const OverlayReader& reader, WriteSet& writes,
+                           std::vector<Membership>* touched);
   Status add_to_counter(const OverlayReader& reader, WriteSet& writes, const std::string& key,
                         std::int64_t delta);
   Status count_membership(const OverlayReader& reader, WriteSet& writes, const Membership& m,

@@ -22,6 +22,8 @@ std::string_view to_string(Space space) {
       return "projections";
     case Space::connectors:
       return "connectors";
+    case Space::accounts:
+      return "accounts";
   }
   return "unknown";
 }

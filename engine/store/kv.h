@@ -27,10 +27,12 @@ enum class Space : std::uint8_t {
   streams,      // stream id, 0x00, big-endian version -> big-endian position
   commands,     // command id -> the command's first reply (JSON)
   projections,  // order views, folders, counters, organisation, meta: all rebuildable
-  connectors,   // connectors' shop-order state and dead letters (connectors/store.h); not rebuildable
+  connectors,   // connectors' shop-order state and dead letters (connectors/store.h); not
+                // rebuildable
+  accounts,     // account -> its password's argon2id hash (engine/accounts.h); not rebuildable
 };
-inline constexpr Space kAllSpaces[] = {Space::log, Space::streams, Space::commands,
-                                       Space::projections, Space::connectors};
+inline constexpr Space kAllSpaces[] = {Space::log,         Space::streams,    Space::commands,
+                                       Space::projections, Space::connectors, Space::accounts};
 std::string_view to_string(Space space);
 
 // A set of puts and deletes applied atomically by Kv::write. A later operation on the same key
@@ -60,7 +62,9 @@ class WriteSet {
   std::vector<Op> ops_;  // at most one per key
   struct KeyHash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+    std::size_t operator()(std::string_view key) const {
+      return std::hash<std::string_view>{}(key);
+    }
   };
   // Per space: key -> its operation in ops_. Hashed: batches hold a hundred thousand keys.
   std::array<std::unordered_map<std::string, std::size_t, KeyHash, std::equal_to<>>, 8> index_;

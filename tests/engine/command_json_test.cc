@@ -61,6 +61,10 @@ const std::vector<std::string> kExamples = {
         "actor": "connector:tmall", "at": "2015-01-08T12:00:00+08:00", "order_id": "AZ-TM-1001",
         "customer": {"name": "王**", "phone": "*******1234", "province": "广东省", "city": "珠海市",
                      "district": "香洲区", "address": "凤凰北路**号"}})",
+    R"({"id": "password-1", "type": "ChangePassword", "actor": "S21009110002",
+        "account": "S21009110002"})",
+    R"({"id": "password-2", "type": "ResetPassword", "actor": "S2100911",
+        "account": "S21009110002"})",
 };
 
 // For messages: the JSON text, even when a test put invalid UTF-8 in it.

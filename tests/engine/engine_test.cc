@@ -214,11 +214,19 @@ BOOST_AUTO_TEST_CASE(listeners_hear_each_committed_batch_in_log_order) {
   BOOST_TEST_REQUIRE(opened.ok());
   auto& engine = *opened.value();
   std::vector<std::string> heard;
-  engine.on_commit([&](const std::vector<Event>& events) {
-    for (const auto& e : events) {
-      heard.push_back(std::string(e.type()) + "@" + std::to_string(e.position.value()));
-    }
-  });
+  std::vector<std::string> folders;
+  engine.on_commit(
+      [&](const std::vector<Event>& events, const std::vector<std::vector<Membership>>& changed) {
+        BOOST_TEST_REQUIRE(changed.size() == events.size());
+        for (std::size_t i = 0; i < events.size(); ++i) {
+          heard.push_back(std::string(events[i].type()) + "@" +
+                          std::to_string(events[i].position.value()));
+          for (const auto& m : changed[i]) {
+            folders.push_back(std::string(events[i].type()) + ":" + m.owner + "/" +
+                              std::string(folder_info(m.folder).name));
+          }
+        }
+      });
   json ok = engine.execute(command({{"id", "u1"},
                                     {"type", "RegisterUnit"},
                                     {"actor", "admin"},
@@ -234,4 +242,33 @@ BOOST_AUTO_TEST_CASE(listeners_hear_each_committed_batch_in_log_order) {
                                          {"kind", "sales_company"}}));
   BOOST_TEST(refused["ok"] == false);
   BOOST_TEST(heard == (std::vector<std::string>{"UnitRegistered@1"}));
+
+  // An order's events name the folders they left and entered; organisation events none.
+  for (json unit : {json{{"id", "u3"}, {"unit_id", "ZHKF"}, {"kind", "service_center"}},
+                    json{{"id", "u4"}, {"unit_id", "S1"}, {"kind", "service_outlet"}}}) {
+    unit["type"] = "RegisterUnit";
+    unit["actor"] = "admin";
+    unit["name"] = unit["unit_id"];
+    unit["parent"] = unit["unit_id"] == "ZHKF" ? "X25" : "ZHKF";
+    BOOST_TEST(engine.execute(command(unit))["ok"] == true);
+  }
+  json created = engine.execute(command(
+      {{"id", "o1"},
+       {"type", "CreateOrder"},
+       {"actor", "ZHKF"},
+       {"order_id", "AZ1"},
+       {"kind", "installation"},
+       {"customer",
+        {{"name", "张三"}, {"phone", "139"}, {"province", "广东省"}, {"address", "人民东路1号"}}},
+       {"items", {{{"model", "KFR-35GW"}, {"quantity", 1}}}}}));
+  BOOST_TEST(created["ok"] == true, created.dump());
+  json sent = engine.execute(command({{"id", "o2"},
+                                      {"type", "DispatchToUnit"},
+                                      {"actor", "ZHKF"},
+                                      {"order_ids", {"AZ1"}},
+                                      {"unit", "S1"}}));
+  BOOST_TEST(sent["ok"] == true, sent.dump());
+  BOOST_TEST(folders == (std::vector<std::string>{"OrderCreated:ZHKF/install_pending_dispatch",
+                                                  "DispatchedToUnit:ZHKF/install_pending_dispatch",
+                                                  "DispatchedToUnit:S1/install_pending_dispatch"}));
 }

@@ -50,6 +50,9 @@ inline auto fields(const cmd::RouteRegion& c) {
   return std::tie(c.province, c.city, c.district, c.unit);
 }
 inline auto fields(const cmd::ChangeCustomerAddress& c) { return std::tie(c.order_id, c.customer); }
+// The hash is not part of the JSON form: commands read from JSON have none, before and after.
+inline auto fields(const cmd::ChangePassword& c) { return std::tie(c.account, c.password_hash); }
+inline auto fields(const cmd::ResetPassword& c) { return std::tie(c.account); }
 
 inline auto fields(const ev::UnitRegistered& e) {
   return std::tie(e.unit_id, e.name, e.kind, e.parent);
@@ -85,6 +88,8 @@ inline auto fields(const ev::ReassignmentApproved& e) {
 inline auto fields(const ev::ReassignmentRejected& e) { return std::tie(e.order_id, e.reason); }
 inline auto fields(const ev::OrderCancelled& e) { return std::tie(e.order_id, e.reason); }
 inline auto fields(const ev::CustomerAddressChanged& e) { return std::tie(e.order_id, e.customer); }
+inline auto fields(const ev::PasswordChanged& e) { return std::tie(e.account); }
+inline auto fields(const ev::PasswordReset& e) { return std::tie(e.account); }
 
 // How many members an aggregate has, found by brace-initialising it from ever more values that
 // convert to anything; guards fields() above against a member added to a header but not here.
@@ -212,6 +217,10 @@ inline std::vector<Event> sample_events() {
       ev::CustomerAddressChanged{
           OrderId("AZ20150108004"),
           Customer{"王**", "*******1234", "广东省", "珠海市", "香洲区", "凤凰北路**号"}});
+  add("account/S21009110002", "S21009110002", "2015-01-08T12:10:00+08:00", "password-1", 1,
+      ev::PasswordChanged{AccountId("S21009110002")});
+  add("account/S21009110002", "S2100911", "2015-01-08T12:20:00+08:00", "password-2", 2,
+      ev::PasswordReset{AccountId("S21009110002")});
   return events;
 }
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "engine/command.h"
 #include "engine/store/rocks_kv.h"
 #include "projections/audit.h"
 #include "projections/queries.h"
@@ -28,9 +29,7 @@ int usage(const std::string& message) {
 
 int fail(const Args& args, const Error& e) {
   if (args.flag("json")) {
-    json j{{"ok", false}, {"error", {{"code", to_string(e.code)}, {"message", e.message}}}};
-    if (!e.field.empty()) j["error"]["field"] = e.field;
-    std::cout << json_line(j) << '\n';
+    std::cout << json_line(json{{"ok", false}, {"error", to_json(e)}}) << '\n';
   } else {
     std::cerr << "dispatchctl audit: " << e.message << '\n';
   }

@@ -31,9 +31,7 @@ std::unique_ptr<Engine> open_engine(const Args& args) {
 
 int print_error(const Args& args, const Error& e) {
   if (args.flag("json")) {
-    json j{{"ok", false}, {"error", {{"code", to_string(e.code)}, {"message", e.message}}}};
-    if (!e.field.empty()) j["error"]["field"] = e.field;
-    std::cout << json_line(j) << '\n';
+    std::cout << json_line(json{{"ok", false}, {"error", to_json(e)}}) << '\n';
   } else {
     std::cerr << "dispatchctl: " << e.message << '\n';
   }
@@ -51,10 +49,9 @@ json bad_line_reply(std::size_t line_number, const std::string& line, const Erro
   json id = nullptr;
   json parsed = json::parse(line, nullptr, false);
   if (parsed.is_object() && parsed.contains("id") && parsed["id"].is_string()) id = parsed["id"];
-  json e{{"code", to_string(error.code)},
-         {"message", "line " + std::to_string(line_number) + ": " + error.message}};
-  if (!error.field.empty()) e["field"] = error.field;
-  return json{{"ok", false}, {"id", id}, {"error", std::move(e)}};
+  Error numbered = error;
+  numbered.message = "line " + std::to_string(line_number) + ": " + error.message;
+  return json{{"ok", false}, {"id", id}, {"error", to_json(numbered)}};
 }
 }  // namespace
 
@@ -183,7 +180,8 @@ int run_verify(const Args& args) {
   json report;
   {
     ProgressBar bar("verify");
-    auto r = engine->verify([&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); });
+    auto r =
+        engine->verify([&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); });
     if (!r.ok()) return print_error(args, r.error());
     report = std::move(r.value());
   }
