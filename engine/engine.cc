@@ -324,6 +324,12 @@ Result<json> Engine::folder(const std::string& owner, const std::string& folder,
 
 Result<json> Engine::order(const OrderId& id) const { return query_order(*kv_, log_, id); }
 
+Result<json> Engine::search(const AccountId& viewer, const SearchFilter& filter, std::size_t limit,
+                            const std::string& after) const {
+  std::shared_lock lock(org_mutex_);
+  return query_search(*kv_, org_, viewer, filter, limit, after);
+}
+
 Result<std::optional<OrderState>> Engine::order_state(const OrderId& id) const {
   WriteSet none;
   return load_order(OverlayReader(*kv_, none), id);

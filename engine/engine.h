@@ -30,6 +30,7 @@
 #include "engine/status.h"
 #include "engine/store/kv.h"
 #include "projections/folders.h"
+#include "projections/search.h"
 
 namespace dispatch {
 
@@ -81,6 +82,9 @@ class Engine {
                                 std::size_t limit, const std::string& after) const;
   Result<nlohmann::json> order(const OrderId& id) const;
   Result<nlohmann::json> stats(const UnitId& unit) const;
+  // The order query as `viewer` may see it (projections/search.h).
+  Result<nlohmann::json> search(const AccountId& viewer, const SearchFilter& filter,
+                                std::size_t limit, const std::string& after) const;
   // The order's state as committed; nullopt when it does not exist.
   Result<std::optional<OrderState>> order_state(const OrderId& id) const;
   // The stored argon2id hash of the account's password; nullopt while it has its initial one.

@@ -4,6 +4,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "projections/search.h"
+
 namespace dispatch {
 namespace {
 using json = nlohmann::json;
@@ -18,14 +20,34 @@ std::string folder_entry_key(const Membership& m, const OrderState& order) {
          order.order_id.str();
 }
 
+// Writes the difference between an order's search index entries before and after an event: only
+// creation and the events that change its holder, its technicians or its customer change any.
+void update_search_index(const std::optional<OrderState>& before, const OrderState& after,
+                         const Org& org, WriteSet& writes) {
+  using Entries = std::vector<std::pair<std::string, std::string>>;
+  const Entries old_entries = before ? search_index_entries(*before, org) : Entries{};
+  const Entries new_entries = search_index_entries(after, org);
+  for (const auto& [key, value] : old_entries) {
+    if (std::none_of(new_entries.begin(), new_entries.end(),
+                     [&key = key](const auto& e) { return e.first == key; })) {
+      writes.del(Space::projections, key);
+    }
+  }
+  for (const auto& entry : new_entries) {
+    if (std::find(old_entries.begin(), old_entries.end(), entry) == old_entries.end()) {
+      writes.put(Space::projections, entry.first, entry.second);
+    }
+  }
+}
+
+}  // namespace
+
 json folder_entry(const OrderState& order) {
   return json{{"order_id", order.order_id},    {"kind", order.kind},
               {"status", order.status},        {"holder", order.holder},
               {"customer", order.customer},    {"created_at", order.created_at},
               {"updated_at", order.updated_at}};
 }
-
-}  // namespace
 
 namespace keys {
 std::string order(const OrderId& id) { return "o/" + id.str(); }
@@ -156,6 +178,7 @@ Status Projector::apply_order_event(const Event& event, const OverlayReader& rea
     if (!s.ok()) return s;
   }
   writes.put(Space::projections, keys::order(after.order_id), to_json(after).dump());
+  update_search_index(*before, after, org_, writes);
   if (touched != nullptr) {
     touched->insert(touched->end(), old_members.begin(), old_members.end());
     for (const auto& m : new_members) {

@@ -1,10 +1,11 @@
 // Applies events to the projections space: order views, folder indexes, own and subtree counters,
-// the organisation's events, and the position applied. The key layout is in projections/README.md.
-// The engine calls it inside the same WriteSet as the log append, so projections and log commit
-// together; rebuild and verify call it to replay the log.
+// the search indexes (projections/search.h), the organisation's events, and the position applied.
+// The key layout is in projections/README.md. The engine calls it inside the same WriteSet as the
+// log append, so projections and log commit together; rebuild and verify call it to replay the log.
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -35,6 +36,9 @@ Result<std::optional<OrderState>> load_order(const OverlayReader& reader, const 
 Result<std::uint64_t> load_counter(const OverlayReader& reader, std::string_view key);
 // Rebuilds the organisation from the organisation events recorded in the projections space.
 Result<Org> load_org(const Kv& kv);
+// An order as a folder (and search) entry shows it: {"order_id", "kind", "status", "holder",
+// "customer", "created_at", "updated_at"}.
+nlohmann::json folder_entry(const OrderState& order);
 
 class Projector {
  public:
