@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tools/dispatchctl/audit.h"
+#include "tools/dispatchctl/backend.h"
 #include "tools/dispatchctl/subcommands.h"
 
 namespace {
@@ -22,14 +23,45 @@ const Subcommand kSubcommands[] = {
      "FILE|-",
      "apply JSONL commands in order, as their actors; one reply per line",
      run_apply,
-     {}},
+     {"connect", "as", "password-file"}},
     {"folder",
      "OWNER FOLDER [--limit N] [--after CURSOR]",
      "list a unit's or technician's folder, newest update first",
      run_folder,
-     {"limit", "after"}},
-    {"order", "ORDER_ID", "show an order with its history", run_order, {}},
-    {"stats", "UNIT", "count a unit's folders, its own and its whole subtree's", run_stats, {}},
+     {"limit", "after", "connect", "as", "password-file"}},
+    {"order",
+     "ORDER_ID",
+     "show an order with its history",
+     run_order,
+     {"connect", "as", "password-file"}},
+    {"search",
+     "[--phone P] [--name N] [--order-id ID] [--platform-order-id ID] [--platform P]\n"
+     "  [--status S] [--kind K] [--from DATE] [--to DATE] [--as ACCOUNT] [--limit N]\n"
+     "  [--after CURSOR]",
+     "find orders (工单查询) as ACCOUNT sees them, newest created first; DATE YYYY-MM-DD|RFC 3339",
+     run_search,
+     {"phone", "name", "order-id", "platform-order-id", "platform", "status", "kind", "from", "to",
+      "as", "limit", "after", "connect", "password-file"}},
+    {"stats",
+     "UNIT",
+     "count a unit's folders, its own and its whole subtree's",
+     run_stats,
+     {"connect", "as", "password-file"}},
+    {"password",
+     "--connect ENDPOINT --as ACCOUNT [--password-file F] [--new-password-file F]",
+     "change your password on a dispatchd (at least 8 characters, not the account number)",
+     run_password,
+     {"connect", "as", "password-file", "new-password-file"}},
+    {"admin-password",
+     "[--password-file F]",
+     "set the administrator's password on the local store (dispatchd refuses admin until then)",
+     run_admin_password,
+     {"password-file"}},
+    {"reset-password",
+     "ACCOUNT --connect ENDPOINT --as UNIT [--password-file F]",
+     "put a technician's or unit's password back to its number (its outlet or a unit above)",
+     run_reset_password,
+     {"connect", "as", "password-file"}},
     {"verify",
      "",
      "check the log's hash chain and every projection against a rebuild",
@@ -54,8 +86,13 @@ const Subcommand kSubcommands[] = {
 };
 
 void print_help() {
-  std::cout << "usage: dispatchctl SUBCOMMAND [ARGS] [--data DIR] [--json] [--help]\n\n"
-               "The dispatch engine (派工系统) on a local store (default ./var).\n\nFor scripts:\n";
+  std::cout << "usage: dispatchctl SUBCOMMAND [ARGS] [--data DIR] [--json] [--help]\n"
+               "       dispatchctl SUBCOMMAND [ARGS] --connect ENDPOINT --as ACCOUNT "
+               "[--password-file F]\n\n"
+               "The dispatch engine (派工系统) on a local store (default ./var), or through a "
+               "running dispatchd\n(--connect: apply, folder, order, stats, password, "
+               "reset-password and people's commands),\nlogged in as ACCOUNT with the password "
+               "from the file or typed at a prompt.\n\nFor scripts:\n";
   for (const auto& s : kSubcommands) {
     std::string name = s.name;
     std::cout << "  " << name << std::string(18 - name.size(), ' ') << s.summary << '\n';

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "engine/engine.h"
+#include "tools/dispatchctl/backend.h"
 #include "tools/dispatchctl/output.h"
 #include "tools/dispatchctl/subcommands.h"
 
@@ -362,7 +363,8 @@ int run_person_command(const std::string& name, int argc, char** argv) {
   const PersonCommand* c = find(name);
   if (!c) return kExitUsage;
   ArgSpec spec{c->options, {"json", "help"}};
-  spec.options.insert({"as", "at", "id", "data"});
+  spec.options.insert({"at", "id"});
+  spec.options.insert(std::begin(kBackendOptions), std::end(kBackendOptions));
   auto args = Args::parse(argc, argv, 2, spec);
   if (!args.ok()) {
     std::cerr << "dispatchctl " << name << ": " << args.error().message << '\n';
@@ -378,21 +380,17 @@ int run_person_command(const std::string& name, int argc, char** argv) {
   json command = *body;
   command["type"] = c->type;
   command["id"] = args->option_or("id", fresh_command_id());
-  command["actor"] = args->option_or("as", "admin");
+  int exit_code = kExitOk;
+  auto backend = open_backend(*args, exit_code);
+  if (!backend.ok()) return exit_code;
+  command["actor"] = (*backend)->actor();
   if (auto at = args->option("at")) command["at"] = *at;
   auto parsed = parse_command(command);
   if (!parsed.ok()) {
     std::cerr << "dispatchctl " << name << ": " << parsed.error().message << '\n';
     return kExitUsage;
   }
-  std::string dir = args->option_or("data", "./var");
-  auto engine = Engine::open(dir);
-  if (!engine.ok()) {
-    std::cerr << "dispatchctl: cannot use the store " << dir << ": " << engine.error().message
-              << '\n';
-    return kExitStore;
-  }
-  json reply = engine.value()->execute(std::move(parsed.value()));
+  json reply = (*backend)->submit(std::move(parsed.value())).get();
   if (args->flag("json")) {
     std::cout << json_line(reply) << '\n';
   } else if (reply.value("ok", false)) {

@@ -8,6 +8,7 @@
 
 #include "engine/engine.h"
 #include "projections/queries.h"
+#include "tools/dispatchctl/backend.h"
 #include "tools/dispatchctl/output.h"
 
 namespace dispatch::ctl {
@@ -29,15 +30,6 @@ std::unique_ptr<Engine> open_engine(const Args& args) {
   return std::move(engine.value());
 }
 
-int print_error(const Args& args, const Error& e) {
-  if (args.flag("json")) {
-    std::cout << json_line(json{{"ok", false}, {"error", to_json(e)}}) << '\n';
-  } else {
-    std::cerr << "dispatchctl: " << e.message << '\n';
-  }
-  return e.code == ErrorCode::unavailable ? kExitStore : kExitRefused;
-}
-
 int usage(const std::string& message) {
   std::cerr << "dispatchctl: " << message << " (see dispatchctl --help)\n";
   return kExitUsage;
@@ -55,6 +47,15 @@ json bad_line_reply(std::size_t line_number, const std::string& line, const Erro
 }
 }  // namespace
 
+int print_error(const Args& args, const Error& e) {
+  if (args.flag("json")) {
+    std::cout << json_line(json{{"ok", false}, {"error", to_json(e)}}) << '\n';
+  } else {
+    std::cerr << "dispatchctl: " << e.message << '\n';
+  }
+  return e.code == ErrorCode::unavailable ? kExitStore : kExitRefused;
+}
+
 int run_apply(const Args& args) {
   if (args.positionals().size() != 1) return usage("apply takes one FILE, or - for standard input");
   const std::string& path = args.positionals()[0];
@@ -67,8 +68,9 @@ int run_apply(const Args& args) {
     }
   }
   std::istream& in = path == "-" ? std::cin : file;
-  auto engine = open_engine(args);
-  if (!engine) return kExitStore;
+  int exit_code = kExitOk;
+  auto backend = open_backend(args, exit_code);
+  if (!backend.ok()) return exit_code;
 
   struct InFlight {
     std::size_t line;
@@ -106,7 +108,7 @@ int run_apply(const Args& args) {
     std::promise<json> ready;
     InFlight f{line_number, {}};
     if (command.ok()) {
-      f.reply = engine->submit(std::move(command.value()));
+      f.reply = (*backend)->submit(std::move(command.value()));
     } else {
       ready.set_value(bad_line_reply(line_number, line, command.error()));
       f.reply = ready.get_future();
@@ -132,10 +134,11 @@ int run_folder(const Args& args) {
       return usage("--limit takes a number");
     }
   }
-  auto engine = open_engine(args);
-  if (!engine) return kExitStore;
-  auto page = engine->folder(args.positionals()[0], args.positionals()[1], limit,
-                             args.option_or("after", ""));
+  int exit_code = kExitOk;
+  auto backend = open_backend(args, exit_code);
+  if (!backend.ok()) return exit_code;
+  auto page = (*backend)->folder(args.positionals()[0], args.positionals()[1], limit,
+                                 args.option_or("after", ""));
   if (!page.ok()) return print_error(args, page.error());
   if (args.flag("json")) {
     std::cout << json_line(*page) << '\n';
@@ -147,9 +150,10 @@ int run_folder(const Args& args) {
 
 int run_order(const Args& args) {
   if (args.positionals().size() != 1) return usage("order takes ORDER_ID");
-  auto engine = open_engine(args);
-  if (!engine) return kExitStore;
-  auto order = engine->order(OrderId(args.positionals()[0]));
+  int exit_code = kExitOk;
+  auto backend = open_backend(args, exit_code);
+  if (!backend.ok()) return exit_code;
+  auto order = (*backend)->order(args.positionals()[0]);
   if (!order.ok()) return print_error(args, order.error());
   if (args.flag("json")) {
     std::cout << json_line(*order) << '\n';
@@ -161,9 +165,10 @@ int run_order(const Args& args) {
 
 int run_stats(const Args& args) {
   if (args.positionals().size() != 1) return usage("stats takes UNIT");
-  auto engine = open_engine(args);
-  if (!engine) return kExitStore;
-  auto stats = engine->stats(UnitId(args.positionals()[0]));
+  int exit_code = kExitOk;
+  auto backend = open_backend(args, exit_code);
+  if (!backend.ok()) return exit_code;
+  auto stats = (*backend)->stats(args.positionals()[0]);
   if (!stats.ok()) return print_error(args, stats.error());
   if (args.flag("json")) {
     std::cout << json_line(*stats) << '\n';

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "engine/status.h"
 #include "tools/dispatchctl/args.h"
 
 namespace dispatch::ctl {
@@ -15,9 +16,15 @@ inline constexpr int kExitRefused = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitStore = 3;
 
+// Reports an error: as the contract's JSON on stdout with --json, else a sentence on stderr;
+// returns kExitStore for `unavailable`, kExitRefused otherwise.
+int print_error(const Args& args, const Error& e);
+
 int run_apply(const Args& args);
 int run_folder(const Args& args);
 int run_order(const Args& args);
+// The order query (tools/dispatchctl/search.cc, projections/search.h).
+int run_search(const Args& args);
 int run_stats(const Args& args);
 int run_verify(const Args& args);
 int run_rebuild(const Args& args);

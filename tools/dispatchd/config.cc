@@ -1,0 +1,153 @@
+#include "tools/dispatchd/config.h"
+
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace dispatch::daemon {
+
+const char* const kDaemonHelp =
+    R"(usage: dispatchd [--config FILE] [options]
+
+Serves the store to many clients: requests on a ZeroMQ ROUTER endpoint (JSON, one frame each:
+login, change_password, reset_password, logout, health, command, query) and change notices on a
+PUB endpoint (two frames: "unit/ID" or "staff/ID", then a JSON notice). Stops cleanly on SIGTERM
+or SIGINT: requests already read are answered, and everything acknowledged is durable.
+
+options (each also a key of the JSON configuration file, with _ for -):
+  --data DIR               the store (default ./var; created when missing)
+  --listen ENDPOINT        requests (default tcp://127.0.0.1:5570; tcp://127.0.0.1:* for any port)
+  --publish ENDPOINT       notices (default tcp://127.0.0.1:5571)
+  --log-level LEVEL        error, warn, info (default) or debug; the log goes to stderr
+  --workers N              requests handled at once (default 16)
+  --session-ttl SECONDS    how long a login lasts (default 43200: 12 hours)
+  --password-hashing COST  interactive (default: argon2id, 64 MiB) or minimum (for tests only)
+  --ready-file PATH        once serving, write {"listen","publish","pid"} there
+  --config FILE            read these settings from a JSON object first; flags override it
+  --help                   this text
+
+Accounts: a unit's or technician's number, with that number as the initial password, which must
+be changed (change_password) before anything else; "admin" is the bootstrap administrator.
+)";
+
+namespace {
+using json = nlohmann::json;
+
+Error bad(std::string message) { return make_error(ErrorCode::invalid, std::move(message)); }
+
+Result<std::uint64_t> number(const std::string& name, const std::string& text) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return bad("--" + name + " must be a whole number, not \"" + text + "\"");
+  }
+  return value;
+}
+
+// Applies one setting, named as a flag without its dashes ("log-level").
+Status apply(DaemonConfig& c, const std::string& name, const std::string& value) {
+  if (name == "data") {
+    c.data = value;
+  } else if (name == "listen") {
+    c.server.listen = value;
+  } else if (name == "publish") {
+    c.server.publish = value;
+  } else if (name == "ready-file") {
+    c.ready_file = value;
+  } else if (name == "log-level") {
+    auto level = parse_log_level(value);
+    if (!level) return bad("--log-level must be error, warn, info or debug, not \"" + value + "\"");
+    c.log_level = *level;
+  } else if (name == "workers") {
+    auto n = number(name, value);
+    if (!n.ok()) return n.error();
+    if (*n == 0 || *n > 1024) return bad("--workers must be between 1 and 1024");
+    c.server.workers = *n;
+  } else if (name == "session-ttl") {
+    auto n = number(name, value);
+    if (!n.ok()) return n.error();
+    if (*n == 0) return bad("--session-ttl must be at least 1 second");
+    c.service.session_ttl = std::chrono::seconds(*n);
+  } else if (name == "password-hashing") {
+    if (value == "interactive") {
+      c.service.hash_cost = accounts::HashCost::interactive;
+    } else if (value == "minimum") {
+      c.service.hash_cost = accounts::HashCost::minimum;
+    } else {
+      return bad("--password-hashing must be interactive or minimum, not \"" + value + "\"");
+    }
+  } else {
+    return bad("unknown setting \"" + name + "\"");
+  }
+  return Status::success();
+}
+
+Status read_file(DaemonConfig& c, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return bad("cannot read the configuration file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  json j = json::parse(text.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return bad("the configuration file " + path + " is not a JSON object");
+  }
+  for (const auto& [key, value] : j.items()) {
+    std::string name = key;
+    for (char& ch : name) {
+      if (ch == '_') ch = '-';
+    }
+    if (name == "config" || name == "help") return bad(path + ": \"" + key + "\" is a flag only");
+    std::string text_value;
+    if (value.is_string()) {
+      text_value = value.get<std::string>();
+    } else if (value.is_number_unsigned()) {
+      text_value = std::to_string(value.get<std::uint64_t>());
+    } else {
+      return bad(path + ": \"" + key + "\" must be a string or a whole number");
+    }
+    Status s = apply(c, name, text_value);
+    if (!s.ok()) return bad(path + ": " + s.error().message);
+  }
+  return Status::success();
+}
+
+}  // namespace
+
+Result<DaemonConfig> parse_config(int argc, char** argv) {
+  // Flags as (name, value) pairs, in order; --config is read first so flags override it.
+  std::vector<std::pair<std::string, std::string>> flags;
+  DaemonConfig c;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      c.help = true;
+      return c;
+    }
+    if (arg.rfind("--", 0) != 0) return bad("unexpected argument \"" + arg + "\"");
+    std::string name = arg.substr(2), value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return bad("--" + name + " needs a value");
+    }
+    flags.emplace_back(name, value);
+  }
+  for (const auto& [name, value] : flags) {
+    if (name != "config") continue;
+    Status s = read_file(c, value);
+    if (!s.ok()) return s.error();
+  }
+  for (const auto& [name, value] : flags) {
+    if (name == "config") continue;
+    Status s = apply(c, name, value);
+    if (!s.ok()) return s.error();
+  }
+  return c;
+}
+
+}  // namespace dispatch::daemon

@@ -1,0 +1,327 @@
+#include "tools/dispatchd/service.h"
+
+#include <exception>
+#include <utility>
+
+#include "projections/queries.h"
+#include "projections/visibility.h"
+
+namespace dispatch::daemon {
+namespace {
+using json = nlohmann::json;
+
+constexpr std::string_view kOps =
+    "login, change_password, reset_password, logout, health, "
+    "command, query";
+
+Error invalid(std::string message, std::string field = {}) {
+  return make_error(ErrorCode::invalid, std::move(message), std::move(field));
+}
+
+// A required string field of the request.
+Result<std::string> text_field(const json& request, const char* name) {
+  auto it = request.find(name);
+  if (it == request.end() || it->is_null()) {
+    return invalid(std::string("the request has no \"") + name + "\"", name);
+  }
+  if (!it->is_string()) return invalid(std::string("\"") + name + "\" must be a string", name);
+  return it->get<std::string>();
+}
+
+// An optional non-negative integer field, `fallback` when absent.
+Result<std::size_t> count_field(const json& request, const char* name, std::size_t fallback) {
+  auto it = request.find(name);
+  if (it == request.end() || it->is_null()) return fallback;
+  if (!it->is_number_unsigned()) {
+    return invalid(std::string("\"") + name + "\" must be a non-negative integer", name);
+  }
+  return it->get<std::size_t>();
+}
+
+// An optional string field ("after"), empty when absent or not a string.
+std::string text_or_empty(const json& request, const char* name) {
+  auto it = request.find(name);
+  return it != request.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+json ok(json body = json::object()) {
+  body["ok"] = true;
+  return body;
+}
+
+// Checks the login, or the old password of change_password; a wrong one counts toward lockout.
+Status check_password(Engine& engine, Sessions& sessions, const AccountId& account,
+                      const std::string& password) {
+  const Error wrong = make_error(ErrorCode::unauthenticated, "wrong account or password");
+  if (auto until = sessions.locked_until(account)) {
+    return make_error(ErrorCode::unauthenticated,
+                      "account " + account.str() + " is locked after " +
+                          std::to_string(kMaxFailedLogins) +
+                          " failed logins in a row; try again after " + to_rfc3339(*until) +
+                          ", or ask your outlet or sales company to reset the password");
+  }
+  bool known = false;
+  engine.read_org([&](const Org& org) { known = org.role_of(account) != ActorRole::unknown; });
+  if (!known) return wrong;
+  auto stored = engine.password_hash(account);
+  if (!stored.ok()) return stored.error();
+  if (account == kAdmin && !stored->has_value()) {
+    // "admin"/"admin" would hand the whole organisation to whoever connects first.
+    return make_error(ErrorCode::unauthenticated,
+                      "the administrator has no password yet; set one on the server with "
+                      "dispatchctl admin-password --data DIR");
+  }
+  if (!accounts::password_matches(account, *stored, password)) {
+    sessions.record_failure(account);
+    return wrong;
+  }
+  return Status::success();
+}
+
+}  // namespace
+
+Service::Service(Engine& engine, ServiceOptions options, Now now)
+    : engine_(engine),
+      options_(options),
+      sessions_(options.session_ttl, std::move(now)),
+      started_(sessions_.now()) {}
+
+json Service::handle(std::string_view request) {
+  json reply;
+  json request_id;
+  try {
+    Result<json> result = invalid("empty");
+    if (request.size() > options_.max_request_bytes) {
+      result = invalid("the request is " + std::to_string(request.size()) + " bytes; at most " +
+                       std::to_string(options_.max_request_bytes) + " are accepted");
+    } else {
+      json parsed = json::parse(request, nullptr, /*allow_exceptions=*/false);
+      if (parsed.is_discarded()) {
+        result = invalid("the request is not JSON (one UTF-8 JSON object per message)");
+      } else if (!parsed.is_object()) {
+        result = invalid("the request must be a JSON object with an \"op\"");
+      } else {
+        if (auto id = parsed.find("request_id"); id != parsed.end()) request_id = *id;
+        result = dispatch(parsed);
+      }
+    }
+    if (result.ok()) {
+      reply = std::move(result.value());
+    } else {
+      reply = json{{"ok", false}, {"error", to_json(result.error())}};
+    }
+  } catch (const std::exception& e) {
+    // A bug, not the client's fault; the client still gets an answer and the server goes on.
+    reply = json{{"ok", false},
+                 {"error", to_json(make_error(ErrorCode::unavailable,
+                                              std::string("internal error: ") + e.what()))}};
+  }
+  if (!request_id.is_null()) reply["request_id"] = request_id;
+  return reply;
+}
+
+Result<json> Service::dispatch(const json& request) {
+  auto op = text_field(request, "op");
+  if (!op.ok()) return op.error();
+  if (*op == "login") return login(request);
+  if (*op == "change_password") return change_password(request);
+  if (*op == "reset_password") return reset_password(request);
+  if (*op == "logout") return logout(request);
+  if (*op == "health") return health();
+  if (*op == "command") return command(request);
+  if (*op == "query") return query(request);
+  return invalid("unknown op \"" + *op + "\"; one of " + std::string(kOps), "op");
+}
+
+Result<json> Service::login(const json& request) {
+  auto account = text_field(request, "account");
+  if (!account.ok()) return account.error();
+  auto password = text_field(request, "password");
+  if (!password.ok()) return password.error();
+  AccountId id(*account);
+  Status checked = check_password(engine_, sessions_, id, *password);
+  if (!checked.ok()) return checked.error();
+  auto stored = engine_.password_hash(id);
+  if (!stored.ok()) return stored.error();
+  bool must_change = !stored->has_value();
+  std::string token = sessions_.open(id, must_change);
+  auto session = sessions_.find(token);
+  if (!session.ok()) return session.error();
+  return ok(json{{"token", token},
+                 {"account", id.str()},
+                 {"expires_at", to_rfc3339(session->expires)},
+                 {"must_change_password", must_change}});
+}
+
+Result<json> Service::change_password(const json& request) {
+  auto session = session_of(request, /*allow_initial=*/true);
+  if (!session.ok()) return session.error();
+  auto old_password = text_field(request, "old_password");
+  if (!old_password.ok()) return old_password.error();
+  auto new_password = text_field(request, "new_password");
+  if (!new_password.ok()) return new_password.error();
+  const AccountId& account = session->account;
+  Status checked = check_password(engine_, sessions_, account, *old_password);
+  if (!checked.ok()) {
+    Error e = checked.error();
+    e.field = "old_password";
+    return e;
+  }
+  Status acceptable = accounts::check_new_password(account, *new_password);
+  if (!acceptable.ok()) return acceptable.error();
+  auto hash = accounts::hash_password(*new_password, options_.hash_cost);
+  if (!hash.ok()) return hash.error();
+  Status done = submit_own(Command{CommandId("password-" + accounts::random_token().substr(0, 24)),
+                                   account, "", cmd::ChangePassword{account, std::move(*hash)}});
+  if (!done.ok()) return done.error();
+  sessions_.password_changed(account);
+  return ok();
+}
+
+Result<json> Service::reset_password(const json& request) {
+  auto session = session_of(request);
+  if (!session.ok()) return session.error();
+  auto account = text_field(request, "account");
+  if (!account.ok()) return account.error();
+  AccountId target(*account);
+  Status done = submit_own(Command{CommandId("password-" + accounts::random_token().substr(0, 24)),
+                                   session->account, "", cmd::ResetPassword{target}});
+  if (!done.ok()) return done.error();
+  sessions_.password_reset(target);
+  return ok(json{{"account", target.str()}});
+}
+
+Status Service::submit_own(Command command) {
+  json reply = engine_.execute(std::move(command));
+  if (reply.value("ok", false)) return Status::success();
+  const json& e = reply["error"];
+  return make_error(error_code_from_string(e.value("code", "")).value_or(ErrorCode::unavailable),
+                    e.value("message", "the command failed"), e.value("field", ""));
+}
+
+Result<json> Service::logout(const json& request) {
+  auto token = text_field(request, "token");
+  if (!token.ok()) return token.error();
+  sessions_.close(*token);
+  return ok();
+}
+
+Result<json> Service::health() const {
+  LogHead head = engine_.head();
+  auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(sessions_.now() - started_).count();
+  return ok(json{{"status", "serving"},
+                 {"head", {{"position", head.position.value()}, {"hash", head.hash}}},
+                 {"uptime_seconds", uptime}});
+}
+
+Result<Session> Service::session_of(const json& request, bool allow_initial) {
+  auto token = text_field(request, "token");
+  if (!token.ok()) {
+    return make_error(ErrorCode::unauthenticated, "not logged in: the request has no \"token\"",
+                      "token");
+  }
+  auto session = sessions_.find(*token);
+  if (!session.ok()) return session.error();
+  if (session->must_change_password && !allow_initial) {
+    return make_error(ErrorCode::forbidden,
+                      session->account.str() +
+                          " still has its initial password; change it first (op "
+                          "change_password)");
+  }
+  return session;
+}
+
+Result<json> Service::command(const json& request) {
+  auto session = session_of(request);
+  if (!session.ok()) return session.error();
+  auto body = request.find("command");
+  if (body == request.end() || !body->is_object()) {
+    return invalid("the request has no \"command\" object", "command");
+  }
+  json command_json = *body;
+  if (auto actor = command_json.find("actor"); actor != command_json.end()) {
+    if (!actor->is_string() || actor->get<std::string>() != session->account.str()) {
+      json id = command_json.value("id", json());
+      return json{
+          {"ok", false},
+          {"id", id},
+          {"error", to_json(make_error(ErrorCode::forbidden,
+                                       session->account.str() +
+                                           " is logged in and may not act as " + actor->dump(),
+                                       "actor"))}};
+    }
+  }
+  command_json["actor"] = session->account.str();
+  auto parsed = parse_command(command_json);
+  if (!parsed.ok()) {
+    return json{{"ok", false},
+                {"id", command_json.value("id", json())},
+                {"error", to_json(parsed.error())}};
+  }
+  if (std::holds_alternative<cmd::ChangePassword>(parsed->body) ||
+      std::holds_alternative<cmd::ResetPassword>(parsed->body)) {
+    return json{{"ok", false},
+                {"id", parsed->id},
+                {"error", to_json(invalid("passwords change with the change_password and "
+                                          "reset_password ops, not as commands",
+                                          "type"))}};
+  }
+  return engine_.execute(std::move(*parsed));
+}
+
+Result<json> Service::query(const json& request) {
+  auto session = session_of(request);
+  if (!session.ok()) return session.error();
+  auto kind = text_field(request, "query");
+  if (!kind.ok()) return kind.error();
+  const AccountId& viewer = session->account;
+  Result<json> answer = invalid("unknown");
+  if (*kind == "folder") {
+    auto owner = text_field(request, "owner");
+    if (!owner.ok()) return owner.error();
+    auto folder = text_field(request, "folder");
+    if (!folder.ok()) return folder.error();
+    auto limit = count_field(request, "limit", kDefaultFolderLimit);
+    if (!limit.ok()) return limit.error();
+    std::string after = text_or_empty(request, "after");
+    Status allowed = Status::success();
+    engine_.read_org([&](const Org& org) { allowed = may_see_folders(org, viewer, *owner); });
+    if (!allowed.ok()) return allowed.error();
+    answer = engine_.folder(*owner, *folder, *limit, after);
+  } else if (*kind == "order") {
+    auto id = text_field(request, "order_id");
+    if (!id.ok()) return id.error();
+    OrderId order(*id);
+    auto state = engine_.order_state(order);
+    if (!state.ok()) return state.error();
+    bool visible = false;
+    if (state->has_value()) {
+      engine_.read_org([&](const Org& org) { visible = may_see_order(org, viewer, **state); });
+    }
+    if (!visible) {
+      return make_error(ErrorCode::not_found,
+                        "no order " + *id + " that " + viewer.str() + " can see", "order_id");
+    }
+    answer = engine_.order(order);
+  } else if (*kind == "stats") {
+    auto unit = text_field(request, "unit");
+    if (!unit.ok()) return unit.error();
+    Status allowed = Status::success();
+    engine_.read_org([&](const Org& org) { allowed = may_see_stats(org, viewer, UnitId(*unit)); });
+    if (!allowed.ok()) return allowed.error();
+    answer = engine_.stats(UnitId(*unit));
+  } else if (*kind == "search") {
+    auto filter = search_filter_from_json(request);
+    if (!filter.ok()) return filter.error();
+    auto limit = count_field(request, "limit", kDefaultFolderLimit);
+    if (!limit.ok()) return limit.error();
+    answer = engine_.search(viewer, *filter, *limit, text_or_empty(request, "after"));
+  } else {
+    return invalid("unknown query \"" + *kind + "\"; one of folder, order, stats, search", "query");
+  }
+  if (!answer.ok()) return answer.error();
+  return ok(std::move(*answer));
+}
+
+}  // namespace dispatch::daemon

@@ -1,0 +1,66 @@
+// The wire protocol of dispatchd (shared/CONTRACT.md, "The wire"), without the sockets: one
+// request's bytes in, one reply's JSON out. The server (server.h) moves bytes between ZeroMQ and
+// handle(); tests drive handle() directly as well as over the wire.
+//
+// Every reply is a JSON object with "ok". Errors are {"ok": false, "error": {"code", "message",
+// "field"?}} with the contract's codes; a command's reply is the engine's (with its "id"). A
+// request's "request_id", when given, is echoed so pipelining clients can match replies.
+//
+// Who may do what: a session's account is the actor of its commands (a command naming another
+// actor is `forbidden`), and queries show only what projections/visibility.h allows. After a login
+// with the initial password only change_password, logout and health are allowed. The
+// administrator has no initial password over the wire: it logs in only once `dispatchctl
+// admin-password` has set one on the server.
+//
+// Thread-safe: the server calls handle() from several worker threads at once; commands from
+// different workers share the engine's group commit.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "engine/accounts.h"
+#include "engine/engine.h"
+#include "tools/dispatchd/sessions.h"
+
+namespace dispatch::daemon {
+
+struct ServiceOptions {
+  accounts::HashCost hash_cost = accounts::HashCost::interactive;
+  std::chrono::seconds session_ttl = std::chrono::hours(12);
+  std::size_t max_request_bytes = 1 << 20;  // larger requests get `invalid`, unread
+};
+
+class Service {
+ public:
+  Service(Engine& engine, ServiceOptions options, Now now = std::chrono::system_clock::now);
+
+  // The reply to one request (the raw bytes of its single frame). Never throws.
+  nlohmann::json handle(std::string_view request);
+
+ private:
+  using json = nlohmann::json;
+  Result<json> dispatch(const json& request);
+  Result<json> login(const json& request);
+  Result<json> change_password(const json& request);
+  Result<json> reset_password(const json& request);
+  Result<json> logout(const json& request);
+  Result<json> health() const;
+  Result<json> command(const json& request);
+  Result<json> query(const json& request);
+  // The request's session; `unauthenticated` without a valid token, `forbidden` while the initial
+  // password must be changed (unless `allow_initial`).
+  Result<Session> session_of(const json& request, bool allow_initial = false);
+  // Submits a password command of the service's own making and turns its reply into a status.
+  Status submit_own(Command command);
+
+  Engine& engine_;
+  ServiceOptions options_;
+  Sessions sessions_;
+  TimePoint started_;
+};
+
+}  // namespace dispatch::daemon
