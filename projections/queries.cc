@@ -6,6 +6,12 @@ namespace dispatch {
 namespace {
 using json = nlohmann::json;
 
+Result<std::uint64_t> counter(const Kv& kv, const std::string& key) {
+  WriteSet none;
+  return load_counter(OverlayReader(kv, none), key);
+}
+}  // namespace
+
 std::string to_hex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
@@ -34,12 +40,6 @@ std::optional<std::string> from_hex(std::string_view hex) {
   }
   return out;
 }
-
-Result<std::uint64_t> counter(const Kv& kv, const std::string& key) {
-  WriteSet none;
-  return load_counter(OverlayReader(kv, none), key);
-}
-}  // namespace
 
 Result<json> query_folder(const Kv& kv, const Org& org, const std::string& owner,
                           const std::string& folder_name, std::size_t limit,

@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/log.h"
 #include "engine/org.h"
@@ -16,6 +18,11 @@ namespace dispatch {
 
 inline constexpr std::size_t kDefaultFolderLimit = 50;
 inline constexpr std::size_t kMaxFolderLimit = 1000;
+
+// Cursors are projection keys (or their tails) written as lowercase hexadecimal, so they are
+// plain text in JSON whatever bytes the keys hold. from_hex is nullopt for text not so written.
+std::string to_hex(std::string_view bytes);
+std::optional<std::string> from_hex(std::string_view hex);
 
 // {"owner", "folder", "total", "orders": [...], "next": CURSOR|null}, newest update first.
 // `after` is a cursor from a previous page's "next" (empty for the first page). Errors: an unknown

@@ -27,15 +27,6 @@ int usage(const std::string& message) {
   return kExitUsage;
 }
 
-int fail(const Args& args, const Error& e) {
-  if (args.flag("json")) {
-    std::cout << json_line(json{{"ok", false}, {"error", to_json(e)}}) << '\n';
-  } else {
-    std::cerr << "dispatchctl audit: " << e.message << '\n';
-  }
-  return e.code == ErrorCode::unavailable ? kExitStore : kExitRefused;
-}
-
 // Read-only: no lock is taken, so this works beside a running writer and cannot change the store.
 std::unique_ptr<Kv> open_store(const Args& args) {
   const std::string dir = args.option_or("data", "./var");
@@ -60,18 +51,18 @@ int run_verify(const Args& args, const Kv& kv) {
     expected = *head;
   }
   auto last = audit::last_position(kv);
-  if (!last.ok()) return fail(args, last.error());
+  if (!last.ok()) return print_error(args, last.error());
   const auto started = std::chrono::steady_clock::now();
   Result<ChainReport> chain = Error{};
   {
     ProgressBar bar("audit verify");
     chain = verify_chain(kv, [&](std::uint64_t done) { bar.update(done, last->value()); });
   }
-  if (!chain.ok()) return fail(args, chain.error());
+  if (!chain.ok()) return print_error(args, chain.error());
   std::vector<LogProblem> problems = chain->problems;
   if (expected) {
     auto extends = audit::check_extends(kv, *expected);
-    if (!extends.ok()) return fail(args, extends.error());
+    if (!extends.ok()) return print_error(args, extends.error());
     problems.insert(problems.end(), extends->begin(), extends->end());
   }
   json report{{"ok", problems.empty()},
@@ -124,11 +115,11 @@ int run_as_of(const Args& args, const Kv& kv) {
     ProgressBar bar("audit as-of");
     auto progress = [&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
     auto through = audit::resolve(kv, *moment, progress);
-    if (!through.ok()) return fail(args, through.error());
+    if (!through.ok()) return print_error(args, through.error());
     replayed = what == "order" ? audit::replay_order_through(kv, OrderId(pos[3]), *through)
                                : audit::replay_through(kv, *through, progress);
   }
-  if (!replayed.ok()) return fail(args, replayed.error());
+  if (!replayed.ok()) return print_error(args, replayed.error());
   Result<json> answer = Error{};
   if (what == "order") {
     EventLog history(*replayed->kv);
@@ -142,7 +133,7 @@ int run_as_of(const Args& args, const Kv& kv) {
   // Where the moment fell goes to standard error, so the JSON stays the live query's exactly.
   std::cerr << "as of log position " << replayed->through.value() << " (replayed in "
             << seconds_since(started) << " s)\n";
-  if (!answer.ok()) return fail(args, answer.error());
+  if (!answer.ok()) return print_error(args, answer.error());
   if (args.flag("json")) {
     std::cout << json_line(*answer) << '\n';
   } else if (what == "order") {
@@ -237,15 +228,15 @@ int run_export(const Args& args, const Kv& kv) {
   };
   if (order) {
     auto records = audit::order_records(kv, OrderId(*order));
-    if (!records.ok()) return fail(args, records.error());
+    if (!records.ok()) return print_error(args, records.error());
     for (const auto& r : *records) emit(r);
   } else {
     Status s = audit::unit_records(kv, UnitId(*unit), from, to, emit);
-    if (!s.ok()) return fail(args, s.error());
+    if (!s.ok()) return print_error(args, s.error());
   }
   out.flush();
   if (!out)
-    return fail(args, make_error(ErrorCode::unavailable, "the export could not be written"));
+    return print_error(args, make_error(ErrorCode::unavailable, "the export could not be written"));
   std::cerr << "exported " << written << " records\n";
   return kExitOk;
 }
@@ -303,7 +294,7 @@ int run_check_export(const Args& args, const Kv& kv) {
     }
     ++records;
     auto found = audit::check_exported(kv, record);
-    if (!found.ok()) return fail(args, found.error());
+    if (!found.ok()) return print_error(args, found.error());
     json parsed = json::parse(record, nullptr, false);
     for (const auto& message : *found) {
       json p{{"line", number}, {"message", message}};

@@ -12,12 +12,6 @@ namespace dispatch::ctl {
 namespace {
 using json = nlohmann::json;
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
 std::string label_of(const std::string& folder) {
   auto f = parse_folder(folder);
   return f ? std::string(folder_info(*f).label) : folder;
@@ -30,6 +24,12 @@ bool is_wide(char32_t c) {
          (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x20000 && c <= 0x3FFFD);
 }
 }  // namespace
+
+std::string str(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
 
 std::string json_line(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -12,6 +12,8 @@ namespace dispatch::ctl {
 
 // The JSON as one line; bytes that are not UTF-8 become U+FFFD instead of failing the output.
 std::string json_line(const nlohmann::json& value);
+// The field as table text: strings as they are, other values as JSON, absent or null as "".
+std::string str(const nlohmann::json& j, const char* key);
 
 // Terminal columns a UTF-8 string takes (East Asian wide characters count two).
 std::size_t display_width(const std::string& text);

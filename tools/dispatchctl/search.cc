@@ -12,12 +12,6 @@ namespace dispatch::ctl {
 namespace {
 using json = nlohmann::json;
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
 // The same table as `folder`, with the creation time the results are ordered by.
 void print_search(std::ostream& out, const AccountId& viewer, const json& page) {
   const json& orders = page.at("orders");

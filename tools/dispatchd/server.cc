@@ -237,8 +237,6 @@ void Server::run(const std::atomic<bool>& stop) {
       ++answered;
     }
     if (items[0].revents & ZMQ_POLLIN) {
-      std::size_t before = s.jobs.size();
-      (void)before;
       s.receive_request();
       ++read;
     }
