@@ -138,6 +138,10 @@ BOOST_AUTO_TEST_CASE(the_walkthrough_runs_over_the_wire_as_the_real_accounts) {
                               {"owner", "S2100911"},
                               {"folder", "closed"}});
     BOOST_TEST(peek["error"]["code"] == "forbidden", peek.dump());
+    // An auditor checks the live store while the daemon serves it (read-only, no lock).
+    Output audit = run(dispatchctl() + " audit verify --json --data " + (dir / "store"));
+    BOOST_TEST(audit.exit_code == 0, audit.out);
+    BOOST_TEST(json::parse(audit.out)["ok"] == true);
     BOOST_TEST(daemon.stop() == 0);
   }
   // The same folders as the local mode shows for the same commands.
