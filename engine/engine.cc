@@ -80,13 +80,14 @@ Status replay(const EventLog& log, Kv& target, Org& org, Position from, const Pr
                                   : 0;
   std::optional<Error> failure;
   Status read = log.read(from, [&](const Event& event, std::string_view) {
-    Status s = projector.apply(event, target, writes);
+    Status s = projector.stage(event, target, writes);
     if (!s.ok()) {
       failure = s.error();
       return false;
     }
     if (++done % kReplayChunk == 0) {
-      Status w = target.write(writes, false);
+      s = projector.flush(target, writes);
+      Status w = s.ok() ? target.write(writes, false) : s;
       if (!w.ok()) {
         failure = w.error();
         return false;
@@ -98,6 +99,8 @@ Status replay(const EventLog& log, Kv& target, Org& org, Position from, const Pr
   });
   if (!read.ok()) return read;
   if (failure) return *failure;
+  Status flushed = projector.flush(target, writes);
+  if (!flushed.ok()) return flushed;
   Status w = target.write(writes, true);
   if (!w.ok()) return w;
   if (progress) progress(done, total);

@@ -147,13 +147,43 @@ Status Projector::apply_order_event(const Event& event, const OverlayReader& rea
                                     WriteSet& writes, std::vector<Membership>* touched) {
   auto before = load_order(reader, event.order_id());
   if (!before.ok()) return before.error();
-  OrderState after = evolve(*before, event, org_);
+  return write_order_change(*before, evolve(*before, event, org_), reader, writes, touched);
+}
 
+Status Projector::stage(const Event& event, const Kv& kv, WriteSet& writes) {
+  if (is_organisation_event(event)) return apply(event, kv, writes);
+  OrderId id = event.order_id();
+  auto it = staged_.find(id);
+  if (it == staged_.end()) {
+    auto before = load_order(OverlayReader(kv, writes), id);
+    if (!before.ok()) return before.error();
+    OrderState now = evolve(*before, event, org_);
+    staged_.emplace(id, Staged{std::move(*before), std::move(now)});
+  } else {
+    it->second.now = evolve(it->second.now, event, org_);
+  }
+  writes.put(Space::projections, std::string(keys::kApplied), encode_be64(event.position.value()));
+  return Status::success();
+}
+
+Status Projector::flush(const Kv& kv, WriteSet& writes) {
+  OverlayReader reader(kv, writes);
+  for (const auto& [id, staged] : staged_) {
+    Status s = write_order_change(staged.before, staged.now, reader, writes, nullptr);
+    if (!s.ok()) return s;
+  }
+  staged_.clear();
+  return Status::success();
+}
+
+Status Projector::write_order_change(const std::optional<OrderState>& before,
+                                     const OrderState& after, const OverlayReader& reader,
+                                     WriteSet& writes, std::vector<Membership>* touched) {
   std::vector<Membership> old_members;
-  if (before->has_value()) {
-    old_members = memberships(**before);
+  if (before.has_value()) {
+    old_members = memberships(*before);
     for (const auto& m : old_members) {
-      writes.del(Space::projections, folder_entry_key(m, **before));
+      writes.del(Space::projections, folder_entry_key(m, *before));
     }
   }
   std::vector<Membership> new_members = memberships(after);
@@ -173,12 +203,12 @@ Status Projector::apply_order_event(const Event& event, const OverlayReader& rea
     Status s = count_membership(reader, writes, m, +1);
     if (!s.ok()) return s;
   }
-  if (!before->has_value()) {
+  if (!before.has_value()) {
     Status s = add_to_counter(reader, writes, std::string(keys::kOrdersCreated), +1);
     if (!s.ok()) return s;
   }
   writes.put(Space::projections, keys::order(after.order_id), to_json(after).dump());
-  update_search_index(*before, after, org_, writes);
+  update_search_index(before, after, org_, writes);
   if (touched != nullptr) {
     touched->insert(touched->end(), old_members.begin(), old_members.end());
     for (const auto& m : new_members) {

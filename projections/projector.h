@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "engine/event.h"
 #include "engine/order.h"
@@ -52,15 +53,32 @@ class Projector {
   Status apply(const Event& event, const Kv& kv, WriteSet& writes,
                std::vector<Membership>* touched = nullptr);
 
+  // Replay: like apply, but an order event only evolves the order's state in memory; flush()
+  // then writes, once per order, the difference between its state before the first staged
+  // event and after the last. Every projection is a function of the order's state, so the result
+  // equals applying the events one by one, without parsing and writing each order's view at
+  // every event. Organisation events are applied at once, in order, as apply does.
+  Status stage(const Event& event, const Kv& kv, WriteSet& writes);
+  Status flush(const Kv& kv, WriteSet& writes);
+
  private:
   Status apply_order_event(const Event& event, const OverlayReader& reader, WriteSet& writes,
                            std::vector<Membership>* touched);
+  // Writes what changes when an order goes from `before` to `after`.
+  Status write_order_change(const std::optional<OrderState>& before, const OrderState& after,
+                            const OverlayReader& reader, WriteSet& writes,
+                            std::vector<Membership>* touched);
   Status add_to_counter(const OverlayReader& reader, WriteSet& writes, const std::string& key,
                         std::int64_t delta);
   Status count_membership(const OverlayReader& reader, WriteSet& writes, const Membership& m,
                           std::int64_t delta);
 
   Org& org_;
+  struct Staged {
+    std::optional<OrderState> before;  // as the projections hold it
+    OrderState now;
+  };
+  std::unordered_map<OrderId, Staged> staged_;
 };
 
 }  // namespace dispatch
