@@ -95,13 +95,14 @@ Status index_positions(const Kv& kv, std::string_view prefix, std::vector<std::u
   });
 }
 
-// Applies events to a fresh in-memory Kv through the Projector, writing in chunks.
+// Replays events into a fresh in-memory Kv through the Projector (staged: each order's
+// projections are written once per chunk), writing in chunks.
 class Replayer {
  public:
   Replayer() : kv_(make_memory_kv()), projector_(org_) {}
 
   Status apply(const Event& event) {
-    Status s = projector_.apply(event, *kv_, writes_);
+    Status s = projector_.stage(event, *kv_, writes_);
     if (!s.ok()) return s;
     through_ = event.position;
     if (++applied_ % kReplayChunk == 0) return flush();
@@ -109,7 +110,9 @@ class Replayer {
   }
   WriteSet& writes() { return writes_; }
   Status flush() {
-    Status s = kv_->write(writes_, false);
+    Status s = projector_.flush(*kv_, writes_);
+    if (!s.ok()) return s;
+    s = kv_->write(writes_, false);
     writes_.clear();
     return s;
   }
