@@ -1,6 +1,6 @@
 // Internal to the connectors' parsers: reading a platform payload's fields with the field's path
 // in every message. The readers throw PayloadError, which each parser catches at its boundary
-// (parse_payload) and turns into an `invalid` Error; nothing here escapes a parser.
+// (run_parser) and turns into an `invalid` Error; nothing here escapes a parser.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -18,6 +18,19 @@ struct PayloadError {
 
 [[noreturn]] inline void fail(std::string message, std::string field) {
   throw PayloadError{std::move(message), std::move(field)};
+}
+
+// A platform's throwing parse of `payload`, as the Result its public parser returns.
+template <class Parse>
+Result<std::vector<ShopMessage>> run_parser(Parse&& parse, std::string_view payload) {
+  try {
+    return parse(payload);
+  } catch (const PayloadError& e) {
+    return make_error(ErrorCode::invalid, e.message, e.field);
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(ErrorCode::invalid,
+                      std::string("the payload could not be read: ") + e.what());
+  }
 }
 
 inline std::string join(const std::string& path, std::string_view key) {

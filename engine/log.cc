@@ -23,8 +23,12 @@ std::pair<std::string, std::string> make_record(const Event& event, const std::s
   return {record.dump(), std::move(hash)};
 }
 
-// Parses the record stored at `position` and checks that it says so.
-Result<Event> parse_record(std::string_view raw, std::uint64_t position) {
+bool valid_stream_name(std::string_view stream) {
+  return !stream.empty() && stream.find('\0') == std::string_view::npos;
+}
+}  // namespace
+
+Result<Event> parse_record(std::string_view raw, std::uint64_t position, json* parsed) {
   json j = json::parse(raw, nullptr, false);
   if (j.is_discarded()) {
     return make_error(ErrorCode::invalid,
@@ -40,13 +44,9 @@ Result<Event> parse_record(std::string_view raw, std::uint64_t position) {
                                               " says it is at position " +
                                               std::to_string(event->position.value()) + ".");
   }
+  if (parsed != nullptr) *parsed = std::move(j);
   return event;
 }
-
-bool valid_stream_name(std::string_view stream) {
-  return !stream.empty() && stream.find('\0') == std::string_view::npos;
-}
-}  // namespace
 
 std::string log_key(Position position) { return encode_be64(position.value()); }
 

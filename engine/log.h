@@ -108,6 +108,11 @@ struct ChainReport {
   std::vector<LogProblem> problems;  // empty when the log is whole and untampered
 };
 
+// Parses the record stored at `position`: `invalid`, naming the position, when it is not JSON, not
+// an event, or says it is at another position. With `parsed`, the record's JSON is kept there.
+Result<Event> parse_record(std::string_view raw, std::uint64_t position,
+                           nlohmann::json* parsed = nullptr);
+
 // Walks the whole log: positions are contiguous from 1, each record parses as an event and is
 // exactly its schema's form (to_json of that event plus prev_hash and hash: no unknown field, no
 // field spelled or typed otherwise than the engine writes it), its hash

@@ -43,22 +43,6 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-// Parses a stored record; `invalid` naming the position when it is not an event.
-Result<Event> parse_event(std::string_view raw, std::uint64_t position, json* parsed = nullptr) {
-  json j = json::parse(raw, nullptr, false);
-  if (j.is_discarded()) {
-    return make_error(ErrorCode::invalid,
-                      "The log record at " + at_position(position) + " is not valid JSON.");
-  }
-  auto event = event_from_json(j);
-  if (!event.ok()) {
-    return make_error(ErrorCode::invalid, "The log record at " + at_position(position) +
-                                              " is not a valid event: " + event.error().message);
-  }
-  if (parsed != nullptr) *parsed = std::move(j);
-  return event;
-}
-
 Result<Instant> event_instant(const Event& event) {
   auto t = parse_instant(event.at);
   if (!t.ok()) {
@@ -81,7 +65,7 @@ Result<Instant> record_instant(std::string_view raw, std::uint64_t position) {
       if (auto t = parse_instant(raw.substr(start, end - start)); t.ok()) return t;
     }
   }
-  auto event = parse_event(raw, position);
+  auto event = parse_record(raw, position);
   if (!event.ok()) return event.error();
   event->position = Position(position);
   return event_instant(*event);
@@ -290,7 +274,7 @@ Result<Replayed> replay_through(const Kv& kv, Position through, const Progress& 
   Status s = kv.scan(Space::log, "", "", [&](std::string_view key, std::string_view value) {
     const std::uint64_t p = key.size() == 8 ? decode_be64(key) : 0;
     if (p > through.value()) return false;
-    auto event = parse_event(value, p);
+    auto event = parse_record(value, p);
     if (!event.ok()) {
       failure = event.error();
       return false;
@@ -333,7 +317,7 @@ Result<Replayed> replay_order_through(const Kv& kv, const OrderId& id, Position 
       return make_error(ErrorCode::invalid, "The streams index names " + at_position(p) +
                                                 ", which the log does not have.");
     }
-    auto event = parse_event(**record, p);
+    auto event = parse_record(**record, p);
     if (!event.ok()) return event.error();
     event->position = Position(p);
     if (own.count(p) != 0) {
@@ -386,7 +370,7 @@ Status unit_records(const Kv& kv, const UnitId& unit, const std::optional<Instan
     return kv.scan(Space::log, "", "", [&](std::string_view key, std::string_view value) {
       const std::uint64_t p = key.size() == 8 ? decode_be64(key) : 0;
       json j;
-      auto event = parse_event(value, p, &j);
+      auto event = parse_record(value, p, &j);
       if (!event.ok()) {
         failure = event.error();
         return false;

@@ -86,14 +86,7 @@ std::vector<ShopMessage> parse(std::string_view payload) {
 }  // namespace
 
 Result<std::vector<ShopMessage>> parse_jd(std::string_view payload) {
-  try {
-    return parse(payload);
-  } catch (const PayloadError& e) {
-    return make_error(ErrorCode::invalid, e.message, e.field);
-  } catch (const json::exception& e) {
-    return make_error(ErrorCode::invalid,
-                      std::string("the payload could not be read: ") + e.what());
-  }
+  return run_parser(parse, payload);
 }
 
 }  // namespace dispatch::connectors
