@@ -11,28 +11,6 @@ namespace dispatch::connectors {
 namespace {
 using json = nlohmann::json;
 
-// Lends a Kv to the engine, which wants to own one, while the connector store uses it too.
-class BorrowedKv final : public Kv {
- public:
-  explicit BorrowedKv(Kv& kv) : kv_(kv) {}
-  Result<std::optional<std::string>> get(Space space, std::string_view key) const override {
-    return kv_.get(space, key);
-  }
-  Status scan(Space space, std::string_view prefix, std::string_view after,
-              const KvVisitor& visit) const override {
-    return kv_.scan(space, prefix, after, visit);
-  }
-  Result<std::optional<std::pair<std::string, std::string>>> last(
-      Space space, std::string_view prefix) const override {
-    return kv_.last(space, prefix);
-  }
-  Status write(const WriteSet& writes, bool durable) override { return kv_.write(writes, durable); }
-  Status clear(Space space) override { return kv_.clear(space); }
-
- private:
-  Kv& kv_;
-};
-
 void count(Outcome outcome, IngestCounts& c) {
   switch (outcome) {
     case Outcome::created:
@@ -317,7 +295,7 @@ Result<std::unique_ptr<ConnectorSession>> open_connector_session(const std::stri
   auto kv = open_rocks_kv(dir, rocks);
   if (!kv.ok()) return kv.error();
   session->kv = std::move(kv.value());
-  auto engine = Engine::open(std::make_unique<BorrowedKv>(*session->kv), std::move(options));
+  auto engine = Engine::open(std::make_unique<ForwardingKv>(*session->kv), std::move(options));
   if (!engine.ok()) return engine.error();
   session->engine = std::move(engine.value());
   session->store = std::make_unique<ConnectorStore>(*session->kv);

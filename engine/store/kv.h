@@ -94,6 +94,35 @@ class Kv {
   virtual Status clear(Space space) = 0;
 };
 
+// Passes every call to another Kv: owned, or borrowed (which must outlive this one). For lending
+// one store to an Engine, which owns its Kv, while something else uses it too; and a base for
+// wrappers that watch or disturb writes (override write) in benchmarks and tests.
+class ForwardingKv : public Kv {
+ public:
+  explicit ForwardingKv(Kv& borrowed) : inner_(borrowed) {}
+  explicit ForwardingKv(std::unique_ptr<Kv> owned) : owned_(std::move(owned)), inner_(*owned_) {}
+
+  Result<std::optional<std::string>> get(Space space, std::string_view key) const override {
+    return inner_.get(space, key);
+  }
+  Status scan(Space space, std::string_view prefix, std::string_view after,
+              const KvVisitor& visit) const override {
+    return inner_.scan(space, prefix, after, visit);
+  }
+  Result<std::optional<std::pair<std::string, std::string>>> last(
+      Space space, std::string_view prefix) const override {
+    return inner_.last(space, prefix);
+  }
+  Status write(const WriteSet& writes, bool durable) override {
+    return inner_.write(writes, durable);
+  }
+  Status clear(Space space) override { return inner_.clear(space); }
+
+ private:
+  std::unique_ptr<Kv> owned_;
+  Kv& inner_;
+};
+
 // The in-memory twin: same contract, nothing durable. Thread-safe.
 std::unique_ptr<Kv> make_memory_kv();
 

@@ -17,30 +17,18 @@ using namespace dispatch;
 namespace {
 // Passes everything to the memory Kv, but fails writes while `fail_writes` is set, and counts
 // the writes that reach it (so a test can see commands share writes).
-class FaultyKv : public Kv {
+class FaultyKv : public ForwardingKv {
  public:
   explicit FaultyKv(std::shared_ptr<std::atomic<bool>> fail,
                     std::shared_ptr<std::atomic<int>> writes)
-      : inner_(make_memory_kv()), fail_(std::move(fail)), writes_(std::move(writes)) {}
-  Result<std::optional<std::string>> get(Space s, std::string_view k) const override {
-    return inner_->get(s, k);
-  }
-  Status scan(Space s, std::string_view p, std::string_view a, const KvVisitor& v) const override {
-    return inner_->scan(s, p, a, v);
-  }
-  Result<std::optional<std::pair<std::string, std::string>>> last(
-      Space s, std::string_view p) const override {
-    return inner_->last(s, p);
-  }
+      : ForwardingKv(make_memory_kv()), fail_(std::move(fail)), writes_(std::move(writes)) {}
   Status write(const WriteSet& w, bool durable) override {
     if (*fail_) return make_error(ErrorCode::unavailable, "disk full (injected)");
     ++*writes_;
-    return inner_->write(w, durable);
+    return ForwardingKv::write(w, durable);
   }
-  Status clear(Space s) override { return inner_->clear(s); }
 
  private:
-  std::unique_ptr<Kv> inner_;
   std::shared_ptr<std::atomic<bool>> fail_;
   std::shared_ptr<std::atomic<int>> writes_;
 };

@@ -19,27 +19,6 @@ using nlohmann::json;
 using namespace dispatch;
 
 namespace {
-// Lends the test's store to the engine, so the test can query and inspect it directly.
-class LentKv : public Kv {
- public:
-  explicit LentKv(Kv& inner) : inner_(inner) {}
-  Result<std::optional<std::string>> get(Space s, std::string_view k) const override {
-    return inner_.get(s, k);
-  }
-  Status scan(Space s, std::string_view p, std::string_view a, const KvVisitor& v) const override {
-    return inner_.scan(s, p, a, v);
-  }
-  Result<std::optional<std::pair<std::string, std::string>>> last(
-      Space s, std::string_view p) const override {
-    return inner_.last(s, p);
-  }
-  Status write(const WriteSet& w, bool durable) override { return inner_.write(w, durable); }
-  Status clear(Space s) override { return inner_.clear(s); }
-
- private:
-  Kv& inner_;
-};
-
 using Ids = std::vector<std::string>;
 
 // The walkthrough's organisation:
@@ -64,7 +43,7 @@ struct World {
   World() {
     EngineOptions options;
     options.clock = [] { return std::string("2015-01-20T09:00:00+08:00"); };
-    auto e = Engine::open(std::make_unique<LentKv>(*kv), options);
+    auto e = Engine::open(std::make_unique<ForwardingKv>(*kv), options);
     BOOST_TEST_REQUIRE(e.ok());
     engine = std::move(e.value());
     std::ifstream in(dispatch::testing::source_dir() + "/tools/data/walkthrough.jsonl");

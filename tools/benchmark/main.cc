@@ -26,31 +26,17 @@ using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 // Counts what reaches the store, so the baseline writes the same bytes in the same group size.
-class CountingKv : public Kv {
+class CountingKv : public ForwardingKv {
  public:
-  explicit CountingKv(std::unique_ptr<Kv> inner) : inner_(std::move(inner)) {}
-  Result<std::optional<std::string>> get(Space s, std::string_view k) const override {
-    return inner_->get(s, k);
-  }
-  Status scan(Space s, std::string_view p, std::string_view a, const KvVisitor& v) const override {
-    return inner_->scan(s, p, a, v);
-  }
-  Result<std::optional<std::pair<std::string, std::string>>> last(
-      Space s, std::string_view p) const override {
-    return inner_->last(s, p);
-  }
+  explicit CountingKv(std::unique_ptr<Kv> inner) : ForwardingKv(std::move(inner)) {}
   Status write(const WriteSet& w, bool durable) override {
     writes += 1;
     bytes += w.bytes();
-    return inner_->write(w, durable);
+    return ForwardingKv::write(w, durable);
   }
-  Status clear(Space s) override { return inner_->clear(s); }
 
   std::atomic<std::uint64_t> writes{0};
   std::atomic<std::uint64_t> bytes{0};
-
- private:
-  std::unique_ptr<Kv> inner_;
 };
 
 struct Options {

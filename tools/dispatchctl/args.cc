@@ -1,5 +1,7 @@
 #include "tools/dispatchctl/args.h"
 
+#include <charconv>
+
 namespace dispatch::ctl {
 
 Result<Args> Args::parse(int argc, char** argv, int first, const ArgSpec& spec) {
@@ -50,6 +52,15 @@ std::vector<std::string> Args::all(const std::string& name) const {
   auto [begin, end] = options_.equal_range(name);
   for (auto it = begin; it != end; ++it) values.push_back(it->second);
   return values;
+}
+
+std::optional<std::size_t> Args::count_or(const std::string& name, std::size_t fallback) const {
+  auto text = option(name);
+  if (!text) return fallback;
+  std::size_t value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
+  return value;
 }
 
 std::string Args::option_or(const std::string& name, const std::string& fallback) const {

@@ -27,6 +27,8 @@ class Args {
   std::optional<std::string> option(const std::string& name) const;  // the last one given
   std::vector<std::string> all(const std::string& name) const;       // every one, in order
   std::string option_or(const std::string& name, const std::string& fallback) const;
+  // A whole-number option: `fallback` when absent, nullopt when it is not a number.
+  std::optional<std::size_t> count_or(const std::string& name, std::size_t fallback) const;
 
  private:
   std::vector<std::string> positionals_;

@@ -98,14 +98,9 @@ int run_as_of(const Args& args, const Kv& kv) {
   if ((what != "order" && what != "folder" && what != "stats") || pos.size() != want) {
     return usage("as-of takes TIME|POSITION and order ID, folder OWNER FOLDER or stats UNIT");
   }
-  std::size_t limit = kDefaultFolderLimit;
-  if (auto l = args.option("limit")) {
-    try {
-      limit = std::stoul(*l);
-    } catch (const std::exception&) {
-      return usage("--limit takes a number");
-    }
-  }
+  auto limit_option = args.count_or("limit", kDefaultFolderLimit);
+  if (!limit_option) return usage("--limit takes a number");
+  std::size_t limit = *limit_option;
   auto moment = audit::parse_moment(pos[1]);
   if (!moment.ok()) return usage(moment.error().message);
 

@@ -49,20 +49,16 @@ int run_search(const Args& args) {
         std::pair{"to", "created_to"}}) {
     if (auto value = args.option(flag)) filter[field] = *value;
   }
-  std::size_t limit = kDefaultFolderLimit;
-  if (auto l = args.option("limit")) {
-    try {
-      limit = std::stoul(*l);
-    } catch (const std::exception&) {
-      std::cerr << "dispatchctl: --limit takes a number (see dispatchctl --help)\n";
-      return kExitUsage;
-    }
+  auto limit = args.count_or("limit", kDefaultFolderLimit);
+  if (!limit) {
+    std::cerr << "dispatchctl: --limit takes a number (see dispatchctl --help)\n";
+    return kExitUsage;
   }
   int exit_code = kExitOk;
   auto backend = open_backend(args, exit_code);
   if (!backend.ok()) return exit_code;
   const AccountId viewer((*backend)->actor());
-  auto page = (*backend)->search(filter, limit, args.option_or("after", ""));
+  auto page = (*backend)->search(filter, *limit, args.option_or("after", ""));
   if (!page.ok()) return print_error(args, page.error());
   if (args.flag("json")) {
     std::cout << json_line(*page) << '\n';

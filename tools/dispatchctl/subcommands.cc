@@ -126,14 +126,9 @@ int run_apply(const Args& args) {
 
 int run_folder(const Args& args) {
   if (args.positionals().size() != 2) return usage("folder takes OWNER and FOLDER");
-  std::size_t limit = kDefaultFolderLimit;
-  if (auto l = args.option("limit")) {
-    try {
-      limit = std::stoul(*l);
-    } catch (const std::exception&) {
-      return usage("--limit takes a number");
-    }
-  }
+  auto limit_option = args.count_or("limit", kDefaultFolderLimit);
+  if (!limit_option) return usage("--limit takes a number");
+  std::size_t limit = *limit_option;
   int exit_code = kExitOk;
   auto backend = open_backend(args, exit_code);
   if (!backend.ok()) return exit_code;
