@@ -1,8 +1,10 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <set>
 
 #include "engine/decide.h"
 #include "engine/store/rocks_kv.h"
@@ -128,6 +130,37 @@ struct Engine::Pending {
   std::promise<json> reply;
 };
 
+struct Engine::Received {
+  std::vector<ReceivedRecord> records;
+  std::promise<Result<std::vector<ReceivedRecord>>> done;
+};
+
+namespace {
+// Space::replica: where a replica resumes reading each partition of the shared log.
+std::string next_offset_key(std::uint32_t partition) { return partition_key("o/", partition); }
+constexpr std::string_view kLogNameKey = "m/log";
+
+// Adds `event` to the reply recorded for its command: a replica learns a command's reply from
+// its events, which may reach it from several partitions.
+Status record_reply_part(const OverlayReader& reader, WriteSet& writes, const Event& event) {
+  const std::string key = event.command_id.str();
+  auto prior = reader.get(Space::commands, key);
+  if (!prior.ok()) return prior.error();
+  json reply = prior->has_value() ? json::parse(**prior, nullptr, false) : json();
+  if (!reply.is_object()) {
+    reply =
+        json{{"ok", true}, {"id", key}, {"order_ids", json::array()}, {"positions", json::array()}};
+  }
+  reply["positions"].push_back(event.position);
+  if (OrderId id = event.order_id(); !id.empty()) {
+    json& ids = reply["order_ids"];
+    if (std::find(ids.begin(), ids.end(), json(id.str())) == ids.end()) ids.push_back(id.str());
+  }
+  writes.put(Space::commands, key, reply.dump());
+  return Status::success();
+}
+}  // namespace
+
 Engine::Engine(std::unique_ptr<Kv> kv, EngineOptions options)
     : kv_(std::move(kv)), options_(std::move(options)), log_(*kv_) {}
 
@@ -148,8 +181,34 @@ Result<std::unique_ptr<Engine>> Engine::open(std::unique_ptr<Kv> kv, EngineOptio
 }
 
 Status Engine::start() {
+  if (options_.publisher) {
+    Status checked = check_replica_layout();
+    if (!checked.ok()) return checked;
+    needs_catch_up_ = true;  // until the replicator has read the shared log to its end
+  }
   Status s = log_.open();
   if (!s.ok()) return s;
+  if (log_.layout().partitioned()) {
+    for (std::uint32_t chain = 0; chain < log_.layout().partitions; ++chain) {
+      auto head = log_.chain_head(chain);
+      if (!head.ok()) return head.error();
+      applied_[chain] = head->position.value();
+    }
+  } else {
+    applied_[0] = log_.head().position.value();
+  }
+  if (log_.layout().partitioned()) {
+    Status scanned =
+        kv_->scan(Space::replica, "o/", "", [&](std::string_view key, std::string_view value) {
+          std::uint32_t partition = 0;
+          for (char c : key.substr(2)) partition = (partition << 8) | static_cast<unsigned char>(c);
+          if (value.size() == 8) {
+            next_offsets_[partition] = static_cast<std::int64_t>(decode_be64(value));
+          }
+          return true;
+        });
+    if (!scanned.ok()) return scanned;
+  }
   auto org = load_org(*kv_);
   if (!org.ok()) return org.error();
   org_ = std::move(org.value());
@@ -158,6 +217,38 @@ Status Engine::start() {
   if (!s.ok()) return s;
   committer_ = std::thread([this] { run_committer(); });
   return Status::success();
+}
+
+// A store becomes a replica of one shared log on first use, and only while its log is empty: an
+// embedded log cannot be merged into a shared one, nor a replica moved to another.
+Status Engine::check_replica_layout() {
+  const LogLayout wanted = options_.publisher->layout();
+  const std::string name = options_.publisher->name();
+  auto layout = load_log_layout(*kv_);
+  if (!layout.ok()) return layout.error();
+  auto recorded = kv_->get(Space::replica, kLogNameKey);
+  if (!recorded.ok()) return recorded.error();
+  if (layout->partitioned()) {
+    if (*layout != wanted || !recorded->has_value() || **recorded != name) {
+      return make_error(ErrorCode::invalid,
+                        "This store replicates " + recorded->value_or("another log") + " (" +
+                            std::to_string(layout->partitions) + " partitions), not " + name +
+                            " (" + std::to_string(wanted.partitions) +
+                            " partitions); use another --data directory.");
+    }
+    return Status::success();
+  }
+  if (options_.read_only) return make_error(ErrorCode::unavailable, "the store is read-only");
+  auto last = kv_->last(Space::log, "");
+  if (!last.ok()) return last.error();
+  if (last->has_value()) {
+    return make_error(ErrorCode::invalid, "This store holds an embedded log; a replica of " + name +
+                                              " needs an empty --data directory.");
+  }
+  WriteSet writes;
+  writes.put(Space::replica, std::string(kLayoutKey), std::to_string(wanted.partitions));
+  writes.put(Space::replica, std::string(kLogNameKey), name);
+  return kv_->write(writes, true);
 }
 
 // Projections normally move with the log in the same write; they lag only after an interrupted
@@ -185,11 +276,14 @@ std::future<json> Engine::submit(Command command) {
   std::future<json> future = promise.get_future();
   {
     std::lock_guard lock(queue_mutex_);
-    if (stopping_ || options_.read_only) {
+    const bool replica_without_log = log_.layout().partitioned() && !options_.publisher;
+    if (stopping_ || options_.read_only || replica_without_log) {
       promise.set_value(error_reply(
-          command,
-          make_error(ErrorCode::unavailable, options_.read_only ? "the store is open read-only"
-                                                                : "the engine is shutting down")));
+          command, make_error(ErrorCode::unavailable,
+                              options_.read_only    ? "the store is open read-only"
+                              : replica_without_log ? "this store replicates a shared log; send "
+                                                      "commands to dispatchd --log kafka"
+                                                    : "the engine is shutting down")));
       return future;
     }
     queue_.push_back(Pending{std::move(command), std::move(promise)});
@@ -198,31 +292,172 @@ std::future<json> Engine::submit(Command command) {
   return future;
 }
 
+std::future<Result<std::vector<ReceivedRecord>>> Engine::receive(
+    std::vector<ReceivedRecord> records) {
+  std::promise<Result<std::vector<ReceivedRecord>>> promise;
+  auto future = promise.get_future();
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_ || !log_.layout().partitioned()) {
+      promise.set_value(make_error(ErrorCode::unavailable, stopping_
+                                                               ? "the engine is shutting down"
+                                                               : "this store is not a replica"));
+      return future;
+    }
+    received_.push_back(Received{std::move(records), std::move(promise)});
+  }
+  queue_cv_.notify_one();
+  return future;
+}
+
+Result<std::map<std::uint32_t, std::int64_t>> Engine::next_offsets() const {
+  std::lock_guard lock(write_mutex_);
+  return next_offsets_;
+}
+
 void Engine::run_committer() {
   for (;;) {
     std::deque<Pending> batch;
+    std::optional<Received> received;
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything submitted is answered
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || !received_.empty(); });
+      if (queue_.empty() && received_.empty()) return;  // stopping, and everything is answered
+      if (!received_.empty()) {
+        received.emplace(std::move(received_.front()));
+        received_.pop_front();
+      } else {
+        while (!queue_.empty() && batch.size() < options_.max_batch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
       }
     }
-    commit_batch(batch);
+    if (received) {
+      received->done.set_value(apply_received(received->records));
+    } else {
+      commit_batch(batch);
+    }
   }
+}
+
+Result<std::vector<ReceivedRecord>> Engine::apply_received(std::vector<ReceivedRecord>& records) {
+  std::lock_guard write_lock(write_mutex_);
+  WriteSet writes;
+  batch_events_.clear();
+  batch_folders_.clear();
+  std::map<std::uint32_t, std::int64_t> offsets = next_offsets_;
+  Projector projector(org_);
+  Status s = Status::success();
+  std::vector<ReceivedRecord> waiting;
+  std::set<std::uint32_t> held_back;  // partitions whose next record waits for chain 0
+  for (auto& record : records) {
+    auto next = offsets.find(record.partition);
+    if (next != offsets.end() && record.offset < next->second) continue;
+    if (!held_back.contains(record.partition) && record.org_head > 0) {
+      auto org = log_.chain_head(0);
+      if (!org.ok()) {
+        s = org.error();
+        break;
+      }
+      if (org->position.value() < record.org_head) held_back.insert(record.partition);
+    }
+    if (held_back.contains(record.partition)) {
+      waiting.push_back(std::move(record));
+      continue;
+    }
+    offsets[record.partition] = record.offset + 1;
+    writes.put(Space::replica, next_offset_key(record.partition),
+               encode_be64(static_cast<std::uint64_t>(record.offset + 1)));
+    auto staged = log_.stage_received(record.value, record.partition, writes);
+    if (!staged.ok()) {
+      s = make_error(staged.error().code, staged.error().message + " (partition " +
+                                              std::to_string(record.partition) + ", offset " +
+                                              std::to_string(record.offset) + ")");
+      break;
+    }
+    if (!staged->has_value()) continue;  // published by this node, which holds it already
+    const Event& event = **staged;
+    std::unique_lock<std::shared_mutex> lock(org_mutex_, std::defer_lock);
+    if (is_organisation_event(event)) lock.lock();
+    std::vector<Membership> folders;
+    s = projector.apply(event, *kv_, writes, listeners_.empty() ? nullptr : &folders);
+    if (s.ok()) s = record_reply_part(OverlayReader(*kv_, writes), writes, event);
+    if (!s.ok()) break;
+    if (std::holds_alternative<ev::PasswordChanged>(event.body) && record.password_hash) {
+      writes.put(Space::accounts, event.stream.substr(std::string_view("account/").size()),
+                 *record.password_hash);
+    } else if (std::holds_alternative<ev::PasswordReset>(event.body)) {
+      writes.del(Space::accounts, event.stream.substr(std::string_view("account/").size()));
+    }
+    batch_events_.push_back(event);
+    batch_folders_.push_back(std::move(folders));
+  }
+  if (s.ok() && !batch_events_.empty()) {
+    // The projector marks each event as the last applied, but records arrive in partition order,
+    // not in position order: what catch-up needs is the highest position applied.
+    Position highest = log_.head().position;
+    for (const auto& event : batch_events_) highest = std::max(highest, event.position);
+    writes.put(Space::projections, std::string(keys::kApplied), encode_be64(highest.value()));
+  }
+  if (s.ok() && !writes.empty()) s = kv_->write(writes, false);
+  if (!s.ok()) {
+    log_.abort_staged();
+    auto org = load_org(*kv_);
+    std::unique_lock lock(org_mutex_);
+    if (org.ok()) org_ = std::move(org.value());
+    return s.error();
+  }
+  log_.commit_staged();
+  next_offsets_ = std::move(offsets);
+  tell_listeners();
+  return waiting;
+}
+
+Status Engine::wait_for(Position position, std::chrono::milliseconds timeout) const {
+  const std::uint32_t chain = log_.layout().chain_of(position);
+  std::unique_lock lock(applied_mutex_);
+  bool seen = applied_cv_.wait_for(lock, timeout, [&] {
+    auto it = applied_.find(chain);
+    return it != applied_.end() && it->second >= position.value();
+  });
+  if (seen) return Status::success();
+  return make_error(ErrorCode::unavailable, "this node has not yet received position " +
+                                                std::to_string(position.value()) +
+                                                " of the log; retry in a moment");
+}
+
+// After a committed batch (decided or received): the listeners and wait_for learn of it.
+void Engine::tell_listeners() {
+  {
+    std::lock_guard lock(applied_mutex_);
+    for (const auto& event : batch_events_) {
+      auto& highest = applied_[log_.layout().chain_of(event.position)];
+      highest = std::max(highest, event.position.value());
+    }
+  }
+  applied_cv_.notify_all();
+  if (batch_events_.empty()) return;
+  for (const auto& listener : listeners_) listener(batch_events_, batch_folders_);
 }
 
 void Engine::commit_batch(std::deque<Pending>& batch) {
   std::vector<json> replies;
   std::vector<bool> accepted(batch.size(), false);
   replies.reserve(batch.size());
+  if (needs_catch_up_) {
+    const Error waiting = make_error(ErrorCode::unavailable,
+                                     "this node is catching up with the shared log; retry in a "
+                                     "moment");
+    for (auto& pending : batch) pending.reply.set_value(error_reply(pending.command, waiting));
+    return;
+  }
   std::lock_guard write_lock(write_mutex_);
   WriteSet writes;
   batch_error_.reset();
   batch_events_.clear();
   batch_folders_.clear();
+  batch_records_.clear();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     bool ok = false;
     replies.push_back(decide_into(batch[i].command, writes, ok));
@@ -230,12 +465,27 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
     if (batch_error_) break;
   }
   Status written = batch_error_ ? Status(*batch_error_) : Status::success();
-  if (written.ok() && !writes.empty()) written = kv_->write(writes, options_.durable);
+  if (written.ok() && options_.publisher && !batch_records_.empty()) {
+    // The shared log first: a record in the store but not in the shared log would be seen by
+    // this node only. After a failure the outcome may be unknown, so this node decides nothing
+    // more until it has read the shared log to its end.
+    written = options_.publisher->publish(batch_records_);
+    if (!written.ok()) needs_catch_up_ = true;
+  }
+  if (written.ok() && !writes.empty()) {
+    written = kv_->write(writes, options_.durable);
+    if (!written.ok() && options_.publisher && !batch_records_.empty()) {
+      needs_catch_up_ = true;
+      written =
+          make_error(ErrorCode::unavailable,
+                     "the events are in the shared log but this node could not store "
+                     "them (" +
+                         written.error().message + "); a retry is answered once it has caught up");
+    }
+  }
   if (written.ok()) {
     log_.commit_staged();
-    if (!batch_events_.empty()) {
-      for (const auto& listener : listeners_) listener(batch_events_, batch_folders_);
-    }
+    tell_listeners();
   } else {
     // Nothing of the batch is kept: forget staged positions and rebuild the organisation as it
     // is on disk, since organisation events of the batch were already applied in memory.
@@ -290,7 +540,15 @@ json Engine::decide_into(Command& command, WriteSet& writes, bool& accepted) {
   if (!decided.ok()) return error_reply(command, decided.error());
   std::vector<Event> events = std::move(decided.value());
 
-  Status staged = log_.stage(events, writes);
+  // The organisation as this decision saw it: chain 0 before the command's own events.
+  LogHead org_head;
+  if (options_.publisher) {
+    auto head = log_.chain_head(0);
+    if (!head.ok()) return error_reply(command, head.error());
+    org_head = std::move(head.value());
+  }
+  std::vector<std::string> records;
+  Status staged = log_.stage(events, writes, options_.publisher ? &records : nullptr);
   if (!staged.ok()) return error_reply(command, staged.error());
   Projector projector(org_);
   for (const auto& event : events) {
@@ -304,6 +562,18 @@ json Engine::decide_into(Command& command, WriteSet& writes, bool& accepted) {
       batch_error_ = s.error();
       return error_reply(command, s.error());
     }
+  }
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const Event& event = events[i];
+    std::optional<std::string> password_hash;
+    if (const auto* change = std::get_if<cmd::ChangePassword>(&command.body);
+        change != nullptr && std::holds_alternative<ev::PasswordChanged>(event.body)) {
+      password_hash = change->password_hash;
+    }
+    batch_records_.push_back(PublishedRecord{log_.layout().chain_of(event.position), event.stream,
+                                             std::move(records[i]), std::string(event.type()),
+                                             command.id.str(), org_head.position.value(),
+                                             std::move(password_hash)});
   }
   json reply = accepted_reply(command, events);
   writes.put(Space::commands, command.id.str(), reply.dump());

@@ -11,11 +11,14 @@
 // Queries read committed state and may run on any thread concurrently with commands.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -27,6 +30,7 @@
 #include "engine/command.h"
 #include "engine/log.h"
 #include "engine/org.h"
+#include "engine/replication.h"
 #include "engine/status.h"
 #include "engine/store/kv.h"
 #include "projections/folders.h"
@@ -45,6 +49,12 @@ struct EngineOptions {
   // Open the store read-only: no lock is taken, so it works beside a running writer (audits);
   // commands are answered `unavailable` and rebuild refuses. Projections are used as they are.
   bool read_only = false;
+  // A shared log (engine/replication.h) that every batch is published to before the store
+  // writes it: the store is then a replica in the publisher's layout. A store once used with a
+  // publisher takes commands only with one (the same shared log); without, they are `unavailable`.
+  // Commands also wait (`unavailable`) until the replica has caught up with the shared log (see
+  // receive and caught_up): at open, and after a publish failed.
+  std::shared_ptr<LogPublisher> publisher;
 };
 
 // Told, on the committer thread after each durable batch, the batch's events in log order and,
@@ -103,6 +113,30 @@ class Engine {
   // Drops every projection and replays the whole log into them. Commands wait meanwhile.
   Status rebuild(const Progress& progress = {});
 
+  // A replica: applies records the shared log holds, in each partition's order, skipping those
+  // the store holds already (published by this node) and those before the partition's next
+  // offset. Each partition's next offset is kept in the same write, which is not synced (the
+  // shared log keeps the records), and listeners are told of the events as of commands.
+  // Returns the records that must wait for chain 0 to reach their org_head, with every later
+  // record of their partitions, in order: hand them in again once more has been received.
+  // Errors: `conflict` or `invalid` naming the record when the store and the shared log disagree
+  // (nothing of the call is kept; the replica must not go on); `unavailable` when the store
+  // cannot be written.
+  std::future<Result<std::vector<ReceivedRecord>>> receive(std::vector<ReceivedRecord> records);
+  // Per partition, the offset after the last record applied from the shared log.
+  Result<std::map<std::uint32_t, std::int64_t>> next_offsets() const;
+  // Whether commands wait for the replica to catch up with the shared log.
+  bool needs_catch_up() const { return needs_catch_up_; }
+  // Told by the replicator when it has applied everything the shared log held when needs_catch_up
+  // was last seen true.
+  void caught_up() { needs_catch_up_ = false; }
+  const LogLayout& layout() const { return log_.layout(); }
+
+  // Read-your-writes across nodes: waits until this node has applied the event at `position` (a
+  // position from a reply, made here or on another node of the same shared log), or `timeout`
+  // passed (`unavailable`, naming the position). At once when it has.
+  Status wait_for(Position position, std::chrono::milliseconds timeout) const;
+
   // Registers a listener for committed events. Call it before submitting commands.
   void on_commit(CommitListener listener) { listeners_.push_back(std::move(listener)); }
 
@@ -117,8 +151,12 @@ class Engine {
 
  private:
   struct Pending;
+  struct Received;
   Engine(std::unique_ptr<Kv> kv, EngineOptions options);
   Status start();
+  Status check_replica_layout();
+  Result<std::vector<ReceivedRecord>> apply_received(std::vector<ReceivedRecord>& records);
+  void tell_listeners();
   Status catch_up(const Progress& progress);
   void run_committer();
   void commit_batch(std::deque<Pending>& batch);
@@ -133,11 +171,19 @@ class Engine {
   std::optional<Error> batch_error_;     // set when a batch must be abandoned
   std::vector<Event> batch_events_;      // the events of the batch being committed
   std::vector<std::vector<Membership>> batch_folders_;  // the folders each of them changed
+  std::vector<PublishedRecord> batch_records_;          // with a publisher: what it publishes
   std::vector<CommitListener> listeners_;
+  std::atomic<bool> needs_catch_up_{false};
+  std::map<std::uint32_t, std::int64_t> next_offsets_;  // a replica's, as committed
+  // Per chain, the highest position committed: what wait_for waits on.
+  mutable std::mutex applied_mutex_;
+  mutable std::condition_variable applied_cv_;
+  std::map<std::uint32_t, std::uint64_t> applied_;
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
+  std::deque<Received> received_;  // applied before waiting commands
   bool stopping_ = false;
   std::thread committer_;
 };

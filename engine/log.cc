@@ -26,7 +26,67 @@ std::pair<std::string, std::string> make_record(const Event& event, const std::s
 bool valid_stream_name(std::string_view stream) {
   return !stream.empty() && stream.find('\0') == std::string_view::npos;
 }
+
+std::string encode_chain_head(const LogHead& head) {
+  return encode_be64(head.position.value()) + head.hash;
+}
+
+Result<LogHead> decode_chain_head(std::uint32_t chain, std::string_view value) {
+  if (value.size() != 8 + kGenesisHash.size()) {
+    return make_error(ErrorCode::invalid, "The recorded head of chain " + std::to_string(chain) +
+                                              " is damaged; run `dispatchctl verify`.");
+  }
+  return LogHead{Position(decode_be64(value.substr(0, 8))), std::string(value.substr(8))};
+}
+
+// The error when `event` is not its stream's next version after `current`.
+Error version_conflict(const Event& event, Version current) {
+  return make_error(ErrorCode::conflict,
+                    event.stream + " changed concurrently: the " + std::string(event.type()) +
+                        " event was decided as its version " +
+                        std::to_string(event.version.value()) + ", but it is at version " +
+                        std::to_string(current.value()) + ", so its next event is version " +
+                        std::to_string(current.value() + 1) + "; retry the command.");
+}
 }  // namespace
+
+std::uint32_t LogLayout::partition_of(std::string_view stream) const {
+  constexpr std::string_view kOrder = "order/";
+  if (!partitioned() || stream.substr(0, kOrder.size()) != kOrder) return 0;
+  // FNV-1a: a partition must not change with the build, the machine or a library's version.
+  std::uint64_t hash = 14695981039346656037ULL;
+  for (unsigned char c : stream.substr(kOrder.size())) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  return static_cast<std::uint32_t>(hash % partitions);
+}
+
+std::string partition_key(std::string_view prefix, std::uint32_t partition) {
+  std::string key(prefix);
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    key += static_cast<char>((partition >> shift) & 0xFF);
+  }
+  return key;
+}
+
+Result<LogLayout> load_log_layout(const Kv& kv) {
+  auto recorded = kv.get(Space::replica, kLayoutKey);
+  if (!recorded.ok()) return recorded.error();
+  if (!recorded->has_value()) return LogLayout{};
+  const std::string& text = **recorded;
+  std::uint32_t partitions = 0;
+  bool digits = !text.empty() && text.size() <= 3;
+  for (char c : text) {
+    digits = digits && c >= '0' && c <= '9';
+    if (digits) partitions = partitions * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (!digits || partitions == 0 || partitions > kMaxPartitions) {
+    return make_error(ErrorCode::invalid,
+                      "The store's recorded log layout (" + text + " partitions) is damaged.");
+  }
+  return LogLayout{partitions};
+}
 
 Result<Event> parse_record(std::string_view raw, std::uint64_t position, json* parsed) {
   json j = json::parse(raw, nullptr, false);
@@ -63,6 +123,11 @@ EventLog::EventLog(Kv& kv) : kv_(kv) {}
 
 Status EventLog::open() {
   staged_versions_.clear();
+  chain_heads_.clear();
+  staged_chain_heads_.clear();
+  auto layout = load_log_layout(kv_);
+  if (!layout.ok()) return layout.error();
+  layout_ = *layout;
   auto last = kv_.last(Space::log, "");
   if (!last.ok()) return last.error();
   head_ = LogHead{};
@@ -113,14 +178,7 @@ Status EventLog::stage(std::vector<Event>& events, WriteSet& writes,
       if (!found.ok()) return found.error();
       current = *found;
     }
-    if (event.version != current.next()) {
-      return make_error(ErrorCode::conflict,
-                        event.stream + " changed concurrently: the " + std::string(event.type()) +
-                            " event was decided as its version " +
-                            std::to_string(event.version.value()) + ", but it is at version " +
-                            std::to_string(current.value()) + ", so its next event is version " +
-                            std::to_string(current.value() + 1) + "; retry the command.");
-    }
+    if (event.version != current.next()) return version_conflict(event, current);
     versions[event.stream] = event.version;
   }
 
@@ -128,16 +186,37 @@ Status EventLog::stage(std::vector<Event>& events, WriteSet& writes,
   std::vector<std::string> records;
   records.reserve(events.size());
   LogHead head = staged_head_;
+  std::map<std::uint32_t, LogHead> chains;  // partitioned: the chains this call extends
   std::vector<Position> before;
+  auto restore = [&] {
+    for (std::size_t i = 0; i < before.size(); ++i) events[i].position = before[i];
+  };
   for (auto& event : events) {
     before.push_back(event.position);
-    event.position = head.position.next();
+    LogHead previous = head;
+    const std::uint32_t chain = layout_.partition_of(event.stream);
+    if (layout_.partitioned()) {
+      if (auto it = chains.find(chain); it != chains.end()) {
+        previous = it->second;
+      } else {
+        auto found = chain_head(chain);
+        if (!found.ok()) {
+          restore();
+          return found.error();
+        }
+        previous = *found;
+      }
+      event.position = Position((((head.position.value() >> 8) + 1) << 8) | chain);
+    } else {
+      event.position = head.position.next();
+    }
     try {
-      auto [record, hash] = make_record(event, head.hash);
+      auto [record, hash] = make_record(event, previous.hash);
       records.push_back(std::move(record));
       head = LogHead{event.position, std::move(hash)};
+      chains[chain] = head;
     } catch (const json::exception& e) {
-      for (std::size_t i = 0; i < before.size(); ++i) events[i].position = before[i];
+      restore();
       return make_error(ErrorCode::invalid, "An event of type " + std::string(event.type()) +
                                                 " cannot be recorded: " + e.what());
     }
@@ -151,18 +230,103 @@ Status EventLog::stage(std::vector<Event>& events, WriteSet& writes,
                encode_be64(event.position.value()));
   }
   for (auto& [stream, version] : versions) staged_versions_[stream] = version;
+  if (layout_.partitioned()) {
+    for (const auto& [chain, chain_head] : chains) stage_chain_head(chain, chain_head, writes);
+  }
   staged_head_ = std::move(head);
   return Status::success();
+}
+
+Result<LogHead> EventLog::chain_head(std::uint32_t chain) {
+  if (auto it = staged_chain_heads_.find(chain); it != staged_chain_heads_.end()) {
+    return it->second;
+  }
+  if (auto it = chain_heads_.find(chain); it != chain_heads_.end()) return it->second;
+  auto recorded = kv_.get(Space::replica, chain_head_key(chain));
+  if (!recorded.ok()) return recorded.error();
+  LogHead head;
+  if (recorded->has_value()) {
+    auto decoded = decode_chain_head(chain, **recorded);
+    if (!decoded.ok()) return decoded.error();
+    head = *decoded;
+  }
+  chain_heads_[chain] = head;
+  return head;
+}
+
+void EventLog::stage_chain_head(std::uint32_t chain, const LogHead& head, WriteSet& writes) {
+  staged_chain_heads_[chain] = head;
+  writes.put(Space::replica, chain_head_key(chain), encode_chain_head(head));
+}
+
+Result<std::optional<Event>> EventLog::stage_received(std::string_view record,
+                                                      std::uint32_t partition, WriteSet& writes) {
+  const std::string where = "The record received from partition " + std::to_string(partition);
+  json j = json::parse(record, nullptr, false);
+  auto hash = j.is_object() ? j.find("hash") : j.end();
+  auto prev = j.is_object() ? j.find("prev_hash") : j.end();
+  if (hash == j.end() || !hash->is_string() || prev == j.end() || !prev->is_string()) {
+    return make_error(ErrorCode::invalid, where +
+                                              " is not a log record (JSON with hash and "
+                                              "prev_hash).");
+  }
+  const std::string stored_hash = hash->get<std::string>();
+  const std::string prev_hash = prev->get<std::string>();
+  j.erase("hash");
+  if (sha256_hex(j.dump()) != stored_hash) {
+    return make_error(ErrorCode::invalid, where + " does not match its hash: it was changed.");
+  }
+  auto event = event_from_json(j);
+  if (!event.ok()) {
+    return make_error(ErrorCode::invalid,
+                      where + " is not a valid event: " + event.error().message);
+  }
+  const Position position = event->position;
+  if (!layout_.partitioned() || position.value() == 0 || layout_.chain_of(position) != partition ||
+      layout_.partition_of(event->stream) != partition) {
+    return make_error(ErrorCode::invalid, where + " (" + event->stream + " at " +
+                                              at_position(position.value()) +
+                                              ") does not belong to that partition.");
+  }
+  auto head = chain_head(partition);
+  if (!head.ok()) return head.error();
+  if (position <= head->position) {
+    auto held = kv_.get(Space::log, log_key(position));
+    if (!held.ok()) return held.error();
+    if (held->has_value() && **held == record) return std::optional<Event>();
+  }
+  if (prev_hash != head->hash || position <= head->position) {
+    return make_error(ErrorCode::conflict,
+                      where + " at " + at_position(position.value()) +
+                          " does not extend the chain this store holds (its head is at " +
+                          at_position(head->position.value()) +
+                          "): the store and the topic disagree.");
+  }
+  auto current = current_version(event->stream);
+  if (!current.ok()) return current.error();
+  if (event->version != current->next()) return version_conflict(*event, *current);
+
+  writes.put(Space::log, log_key(position), std::string(record));
+  writes.put(Space::streams, stream_key(event->stream, event->version),
+             encode_be64(position.value()));
+  staged_versions_[event->stream] = event->version;
+  LogHead received{position, stored_hash};
+  stage_chain_head(partition, received, writes);
+  if (position > staged_head_.position) staged_head_ = std::move(received);
+  return std::optional<Event>(std::move(event.value()));
 }
 
 void EventLog::commit_staged() {
   head_ = staged_head_;
   staged_versions_.clear();
+  for (auto& [chain, head] : staged_chain_heads_) chain_heads_[chain] = std::move(head);
+  staged_chain_heads_.clear();
 }
 
 void EventLog::abort_staged() {
   staged_head_ = head_;
   staged_versions_.clear();
+  staged_chain_heads_.clear();
 }
 
 Status EventLog::read(Position from,
@@ -232,7 +396,7 @@ constexpr std::uint64_t kMaxExplainedGap = 1000;
 
 class ChainVerifier {
  public:
-  explicit ChainVerifier(const Kv& kv) : kv_(kv) {}
+  ChainVerifier(const Kv& kv, LogLayout layout) : kv_(kv), layout_(layout) {}
 
   Status run(const std::function<void(std::uint64_t)>& progress) {
     Status s = kv_.scan(Space::log, "", "", [&](std::string_view key, std::string_view value) {
@@ -241,6 +405,7 @@ class ChainVerifier {
       return !failure_;
     });
     if (s.ok() && !failure_) s = check_index_entries();
+    if (s.ok() && !failure_ && layout_.partitioned()) s = check_chain_heads();
     if (!s.ok()) return s;
     if (failure_) return *failure_;
     return Status::success();
@@ -253,8 +418,9 @@ class ChainVerifier {
   // whose content or whose hash field was changed is reported once, at its own position.
   struct Previous {
     bool linkable = false;  // present, parsed, and at its own position
-    std::string stored;     // its "hash" field
-    std::string computed;   // the hash of its content
+    std::uint64_t position = 0;
+    std::string stored;    // its "hash" field
+    std::string computed;  // the hash of its content
   };
 
   void problem(std::uint64_t position, std::string what) {
@@ -275,11 +441,12 @@ class ChainVerifier {
     if (key.size() != 8 || decode_be64(key) == 0) {
       problem(0, "The log holds a key of " + std::to_string(key.size()) +
                      " bytes that is not a position from 1.");
-      previous_ = Previous{};
+      if (!layout_.partitioned()) previous_[0] = Previous{};
       return;
     }
     const std::uint64_t p = decode_be64(key);
-    if (p > expected_) {
+    const std::uint32_t chain = layout_.chain_of(Position(p));
+    if (p > expected_ && !layout_.partitioned()) {
       unknown_.emplace_back(expected_, p - 1);
       const std::string next = " (the next record is at position " + std::to_string(p) + ").";
       problem(expected_,
@@ -287,7 +454,7 @@ class ChainVerifier {
                   ? "The record at position " + std::to_string(expected_) + " is missing" + next
                   : "The records at positions " + std::to_string(expected_) + " to " +
                         std::to_string(p - 1) + " are missing" + next);
-      previous_ = Previous{};
+      previous_[chain] = Previous{};
     }
     expected_ = p + 1;
     report_.head = LogHead{Position(p), ""};
@@ -297,10 +464,10 @@ class ChainVerifier {
     if (hash == j.end() || !hash->is_string()) {
       problem(p, j.is_object() ? "The record has no hash." : "The record is not a JSON object.");
       unknown_.emplace_back(p, p);
-      previous_ = Previous{};
+      previous_[chain] = Previous{};
       return;
     }
-    Previous current{false, hash->get<std::string>(), ""};
+    Previous current{false, p, hash->get<std::string>(), ""};
     report_.head.hash = current.stored;
     j.erase("hash");
     current.computed = sha256_hex(j.dump());
@@ -310,7 +477,7 @@ class ChainVerifier {
               "written.");
     }
     current.linkable = check_placement(j, p);
-    check_link(j, p);
+    check_link(j, p, chain);
     auto event = event_from_json(j);
     if (!event.ok()) {
       problem(p, "The record is not a valid event: " + event.error().message);
@@ -319,7 +486,7 @@ class ChainVerifier {
       check_schema_form(*event, j, p);
       check_stream(*event, p);
     }
-    previous_ = std::move(current);
+    previous_[chain] = std::move(current);
   }
 
   // event_from_json ignores fields it does not know and accepts what it can read, but the event
@@ -353,20 +520,54 @@ class ChainVerifier {
     return false;
   }
 
-  void check_link(const json& j, std::uint64_t p) {
+  void check_link(const json& j, std::uint64_t p, std::uint32_t chain) {
     auto field = j.find("prev_hash");
     if (field == j.end() || !field->is_string()) {
       problem(p, "The record has no prev_hash.");
       return;
     }
     const std::string prev = field->get<std::string>();
-    if (p == 1) {
-      if (prev != kGenesisHash) problem(p, "The first record's prev_hash is not the genesis hash.");
-    } else if (previous_.linkable && prev != previous_.stored && prev != previous_.computed) {
+    auto previous = previous_.find(chain);
+    const bool first = layout_.partitioned() ? previous == previous_.end() : p == 1;
+    if (first) {
+      if (prev != kGenesisHash) {
+        problem(p, layout_.partitioned()
+                       ? "The first record of partition " + std::to_string(chain) +
+                             "'s chain does not start at the genesis hash: records before it "
+                             "are missing."
+                       : "The first record's prev_hash is not the genesis hash.");
+      }
+    } else if (previous != previous_.end() && previous->second.linkable &&
+               prev != previous->second.stored && prev != previous->second.computed) {
       problem(p, "The record's prev_hash does not match the hash of the record at position " +
-                     std::to_string(p - 1) + ": that record was rewritten (or this one's " +
-                     "prev_hash was).");
+                     std::to_string(previous->second.position) +
+                     (layout_.partitioned() ? ", the one before it on its chain" : "") +
+                     ": that record was rewritten or removed (or this one's prev_hash was).");
     }
+  }
+
+  // A replica records each chain's last record; a chain that ends elsewhere was cut or extended
+  // behind the engine's back.
+  Status check_chain_heads() {
+    return kv_.scan(Space::replica, "h/", "", [&](std::string_view key, std::string_view value) {
+      std::uint32_t chain = 0;
+      for (char c : key.substr(2)) chain = (chain << 8) | static_cast<unsigned char>(c);
+      auto recorded = decode_chain_head(chain, value);
+      auto seen = previous_.find(chain);
+      const std::uint64_t last = seen == previous_.end() ? 0 : seen->second.position;
+      if (!recorded.ok()) {
+        problem(last, recorded.error().message);
+      } else if (recorded->position.value() != last) {
+        problem(last, "Partition " + std::to_string(chain) + "'s chain ends at position " +
+                          std::to_string(last) + ", but its head was recorded at position " +
+                          std::to_string(recorded->position.value()) +
+                          ": records were removed from or added to its end.");
+      } else if (seen != previous_.end() && recorded->hash != seen->second.stored) {
+        problem(last, "Partition " + std::to_string(chain) +
+                          "'s last record is not the one recorded as its head.");
+      }
+      return true;
+    });
   }
 
   void check_stream(const Event& event, std::uint64_t p) {
@@ -429,9 +630,10 @@ class ChainVerifier {
   }
 
   const Kv& kv_;
+  LogLayout layout_;
   ChainReport report_;
   std::uint64_t expected_ = 1;
-  Previous previous_;
+  std::map<std::uint32_t, Previous> previous_;               // per chain: its last record so far
   std::unordered_map<std::string, std::uint64_t> versions_;  // stream -> highest version seen
   // Positions reported missing or unreadable, as inclusive ranges.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> unknown_;
@@ -441,7 +643,9 @@ class ChainVerifier {
 }  // namespace
 
 Result<ChainReport> verify_chain(const Kv& kv, const std::function<void(std::uint64_t)>& progress) {
-  ChainVerifier verifier(kv);
+  auto layout = load_log_layout(kv);
+  if (!layout.ok()) return layout.error();
+  ChainVerifier verifier(kv, *layout);
   Status s = verifier.run(progress);
   if (!s.ok()) return s.error();
   return std::move(verifier.report());

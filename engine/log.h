@@ -10,11 +10,15 @@
 //
 // An EventLog only adds records to a WriteSet; the caller writes that set (with whatever else the
 // batch changes, such as projections) in one Kv::write and then tells the log how it went.
+//
+// A store that replicates a Kafka topic (engine/kafka/) keeps the same two spaces, laid out as
+// LogLayout describes, plus its chain heads in Space::replica.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +43,39 @@ struct LogHead {
 std::string log_key(Position position);
 std::string stream_key(std::string_view stream, Version version);
 
+inline constexpr std::uint32_t kMaxPartitions = 256;
+
+// How positions and hash chains are laid out.
+// - The embedded log (partitions == 0): one chain, positions 1, 2, 3, … with no gap.
+// - A log replicated through a Kafka topic of N partitions (1 <= N <= kMaxPartitions): one chain
+//   per partition. The organisation's streams (unit/, staff/, account/) are in partition 0, an
+//   order's stream in partition_of(). An event's position is (seq << 8) | partition, where seq is
+//   one more than the highest seq its deciding node had applied (a Lamport clock): positions are
+//   unique, grow along every chain, and exceed the position of every event the node had applied
+//   when it decided, so replaying in position order respects what each decision saw. Positions
+//   of different chains interleave with gaps.
+struct LogLayout {
+  std::uint32_t partitions = 0;
+
+  bool partitioned() const { return partitions > 0; }
+  std::uint32_t partition_of(std::string_view stream) const;
+  std::uint32_t chain_of(Position position) const {
+    return partitioned() ? static_cast<std::uint32_t>(position.value() & 0xFF) : 0;
+  }
+  friend bool operator==(const LogLayout&, const LogLayout&) = default;
+};
+
+// Space::replica keys: "m/partitions" (the layout, as decimal text; absent for the embedded log),
+// "h/" + BE32(chain) -> BE64(position) + hash of the chain's last record.
+inline constexpr std::string_view kLayoutKey = "m/partitions";
+// `prefix` + BE32(partition): the keys of Space::replica that are per partition (or chain).
+std::string partition_key(std::string_view prefix, std::uint32_t partition);
+inline std::string chain_head_key(std::uint32_t chain) { return partition_key("h/", chain); }
+
+// The layout the store records; the embedded layout when it records none. `invalid` when the
+// record is damaged, `unavailable` when the Kv cannot be read.
+Result<LogLayout> load_log_layout(const Kv& kv);
+
 // Not thread-safe for staging: one committer thread calls open, stage, commit_staged,
 // abort_staged and head. read and read_stream touch only the Kv, so any thread may call them
 // at any time; they see what the Kv holds, which is the committed log (staged records reach the
@@ -47,12 +84,18 @@ class EventLog {
  public:
   explicit EventLog(Kv& kv);
 
-  // Reads the head (the last record) from the Kv and forgets anything staged. `invalid` naming the
-  // position when the last record does not parse; `unavailable` when the Kv cannot be read.
+  // Reads the layout and the head (the last record) from the Kv and forgets anything staged.
+  // `invalid` naming the position when the last record does not parse; `unavailable` when the Kv
+  // cannot be read.
   Status open();
 
-  // The committed head (not including staged events).
+  // The committed head (not including staged events): the record at the highest position.
   LogHead head() const;
+  const LogLayout& layout() const { return layout_; }
+  // The last record of `chain`, staged or committed (position 0 and the genesis hash for an
+  // empty chain). `invalid` when its recorded head is damaged, `unavailable` when the Kv cannot be
+  // read.
+  Result<LogHead> chain_head(std::uint32_t chain);
 
   // Stages a batch of events after everything already staged: checks that each event's version is
   // its stream's current version + 1, counting committed events (read from the Kv) and staged
@@ -67,6 +110,17 @@ class EventLog {
   // - `unavailable` when the Kv cannot be read.
   Status stage(std::vector<Event>& events, WriteSet& writes,
                std::vector<std::string>* raw = nullptr);
+
+  // Stages one record that a replica received from the shared log (engine/replication.h): checks
+  // that it is an event, that its hash matches its content, that it is on `partition`'s chain,
+  // that its prev_hash is that chain's head and that its version is its stream's next one; then
+  // adds it to `writes` as it is. nullopt, staging nothing, when the store already holds this very
+  // record (one this node published itself). Errors (nothing staged): `invalid` for a record that
+  // is not a whole, untampered event of that partition; `conflict` when it does not extend the
+  // chain or the stream (the replica and the shared log disagree); `unavailable` when the Kv
+  // cannot be read.
+  Result<std::optional<Event>> stage_received(std::string_view record, std::uint32_t partition,
+                                              WriteSet& writes);
 
   // After the Kv write of the staged records succeeded: the staged head becomes the head.
   void commit_staged();
@@ -88,11 +142,15 @@ class EventLog {
 
  private:
   Result<Version> current_version(const std::string& stream) const;
+  void stage_chain_head(std::uint32_t chain, const LogHead& head, WriteSet& writes);
 
   Kv& kv_;
+  LogLayout layout_;
   LogHead head_;
   LogHead staged_head_;
   std::map<std::string, Version, std::less<>> staged_versions_;  // streams with staged events
+  std::map<std::uint32_t, LogHead> chain_heads_;         // partitioned: committed, as read so far
+  std::map<std::uint32_t, LogHead> staged_chain_heads_;  // partitioned: with staged events
 };
 
 // A problem verify_chain found, at the position of the record it concerns (0 when none applies,
@@ -113,17 +171,19 @@ struct ChainReport {
 Result<Event> parse_record(std::string_view raw, std::uint64_t position,
                            nlohmann::json* parsed = nullptr);
 
-// Walks the whole log: positions are contiguous from 1, each record parses as an event and is
+// Walks the whole log in the store's layout (LogLayout). Each record parses as an event and is
 // exactly its schema's form (to_json of that event plus prev_hash and hash: no unknown field, no
-// field spelled or typed otherwise than the engine writes it), its hash
-// matches its content, its prev_hash equals the previous record's hash, its `position` field
-// equals its key, stream versions are contiguous from 1 per stream, the streams index points at
-// each record, and every streams index entry has its record. Reports every problem with its
-// position and does not stop at the first; it avoids repeating one tampering at its neighbours
-// (after a missing or misplaced record, the next record's prev_hash is not checked).
-// Removing the last records (and their index entries) leaves a valid shorter chain: only a
-// remembered head, compared with `head`, shows it. `progress(done)` is called every 10,000
-// records when given. Errors: `unavailable` when the Kv cannot be read; problems are not errors.
+// field spelled or typed otherwise than the engine writes it); its hash matches its content; its
+// prev_hash equals the hash of the previous record of its chain (the genesis hash for a chain's
+// first); its `position` field equals its key; stream versions are contiguous from 1 per stream;
+// the streams index points at each record, and every streams index entry has its record. In the
+// embedded log positions are contiguous from 1; in a replica every chain ends at the head
+// recorded for it. Reports every problem with its position and does not stop at the first; it
+// avoids repeating one tampering at its neighbours (after a missing or misplaced record, the next
+// record's prev_hash is not checked). Removing the last records of the embedded log (and their
+// index entries) leaves a valid shorter chain: only a remembered head, compared with `head`,
+// shows it. `progress(done)` is called every 10,000 records when given. Errors: `unavailable`
+// when the Kv cannot be read; problems are not errors.
 Result<ChainReport> verify_chain(const Kv& kv,
                                  const std::function<void(std::uint64_t)>& progress = {});
 

@@ -24,6 +24,8 @@ std::string_view to_string(Space space) {
       return "connectors";
     case Space::accounts:
       return "accounts";
+    case Space::replica:
+      return "replica";
   }
   return "unknown";
 }

@@ -30,9 +30,12 @@ enum class Space : std::uint8_t {
   connectors,   // connectors' shop-order state and dead letters (connectors/store.h); not
                 // rebuildable
   accounts,     // account -> its password's argon2id hash (engine/accounts.h); not rebuildable
+  replica,      // where a store that replicates a Kafka topic stands in it (engine/log.h); empty
+                // for the embedded log
 };
 inline constexpr Space kAllSpaces[] = {Space::log,         Space::streams,    Space::commands,
-                                       Space::projections, Space::connectors, Space::accounts};
+                                       Space::projections, Space::connectors, Space::accounts,
+                                       Space::replica};
 std::string_view to_string(Space space);
 
 // A set of puts and deletes applied atomically by Kv::write. A later operation on the same key

@@ -9,29 +9,14 @@
 #include <thread>
 
 #include "engine/store/kv.h"
+#include "tests/support/faulty_kv.h"
 #include "tests/support/process.h"
 
 using nlohmann::json;
 using namespace dispatch;
 
 namespace {
-// Passes everything to the memory Kv, but fails writes while `fail_writes` is set, and counts
-// the writes that reach it (so a test can see commands share writes).
-class FaultyKv : public ForwardingKv {
- public:
-  explicit FaultyKv(std::shared_ptr<std::atomic<bool>> fail,
-                    std::shared_ptr<std::atomic<int>> writes)
-      : ForwardingKv(make_memory_kv()), fail_(std::move(fail)), writes_(std::move(writes)) {}
-  Status write(const WriteSet& w, bool durable) override {
-    if (*fail_) return make_error(ErrorCode::unavailable, "disk full (injected)");
-    ++*writes_;
-    return ForwardingKv::write(w, durable);
-  }
-
- private:
-  std::shared_ptr<std::atomic<bool>> fail_;
-  std::shared_ptr<std::atomic<int>> writes_;
-};
+using dispatch::testing::FaultyKv;
 
 Command command(const json& j) {
   auto c = parse_command(j);

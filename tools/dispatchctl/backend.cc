@@ -8,6 +8,7 @@
 
 #include "engine/accounts.h"
 #include "engine/engine.h"
+#include "engine/kafka/node.h"
 #include "tools/dispatchctl/output.h"
 #include "tools/dispatchctl/subcommands.h"
 #include "tools/dispatchd/client.h"
@@ -24,7 +25,8 @@ std::future<json> ready(json value) {
 
 class LocalBackend : public Backend {
  public:
-  LocalBackend(std::unique_ptr<Engine> engine, std::string actor)
+  // `engine` may keep alive what owns it (a Kafka node) through shared_ptr's aliasing.
+  LocalBackend(std::shared_ptr<Engine> engine, std::string actor)
       : engine_(std::move(engine)), actor_(std::move(actor)) {}
   std::future<json> submit(Command command) override { return engine_->submit(std::move(command)); }
   Result<json> folder(const std::string& owner, const std::string& folder, std::size_t limit,
@@ -41,7 +43,7 @@ class LocalBackend : public Backend {
   std::string actor() const override { return actor_; }
 
  private:
-  std::unique_ptr<Engine> engine_;
+  std::shared_ptr<Engine> engine_;
   std::string actor_;
 };
 
@@ -190,6 +192,35 @@ Result<std::unique_ptr<Backend>> open_backend(const Args& args, int& exit_code) 
         std::make_unique<RemoteBackend>(std::move(l->wire), l->account, l->token));
   }
   std::string dir = args.option_or("data", "./var");
+  const std::string log = args.option_or("log", "embedded");
+  if (log == "kafka") {
+    kafka::KafkaOptions options{.node = "dispatchctl-" + kafka::default_node_name()};
+    for (const char* name : kKafkaOptions) {
+      auto value = args.option(name);
+      if (!value || !kafka::is_kafka_setting(name)) continue;
+      Status set = kafka::apply_kafka_setting(options, name, *value);
+      if (!set.ok()) {
+        std::cerr << "dispatchctl: " << set.error().message << '\n';
+        exit_code = kExitUsage;
+        return set.error();
+      }
+    }
+    auto node = kafka::KafkaNode::open(dir, options);
+    if (!node.ok()) {
+      std::cerr << "dispatchctl: cannot use " << dir << " as a node of Kafka topic "
+                << options.topic << ": " << node.error().message << '\n';
+      exit_code = kExitStore;
+      return node.error();
+    }
+    std::shared_ptr<kafka::KafkaNode> owner = std::move(node.value());
+    return std::unique_ptr<Backend>(std::make_unique<LocalBackend>(
+        std::shared_ptr<Engine>(owner, &owner->engine()), args.option_or("as", "admin")));
+  }
+  if (log != "embedded") {
+    std::cerr << "dispatchctl: --log must be embedded or kafka, not " << log << '\n';
+    exit_code = kExitUsage;
+    return make_error(ErrorCode::invalid, "--log");
+  }
   auto engine = Engine::open(dir);
   if (!engine.ok()) {
     std::cerr << "dispatchctl: cannot use the store " << dir << ": " << engine.error().message

@@ -17,6 +17,10 @@ namespace dispatch::ctl {
 
 // The options every backend-using subcommand accepts besides its own.
 inline const char* const kBackendOptions[] = {"data", "connect", "as", "password-file"};
+// With --log kafka, local work goes through a node of that Kafka topic over the store in --data
+// (engine/kafka/node.h), which must then not be one a running dispatchd serves.
+inline const char* const kKafkaOptions[] = {
+    "log", "brokers", "topic", "partitions", "node", "kafka-timeout", "replication-factor"};
 
 class Backend {
  public:

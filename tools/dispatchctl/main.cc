@@ -130,6 +130,7 @@ int main(int argc, char** argv) {
     if (name != s.name) continue;
     ArgSpec spec{s.options, {"json", "help"}};
     spec.options.insert("data");
+    spec.options.insert(std::begin(kKafkaOptions), std::end(kKafkaOptions));
     auto args = Args::parse(argc, argv, 2, spec);
     if (!args.ok()) {
       std::cerr << "dispatchctl " << name << ": " << args.error().message << '\n';

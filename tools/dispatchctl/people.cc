@@ -365,6 +365,7 @@ int run_person_command(const std::string& name, int argc, char** argv) {
   ArgSpec spec{c->options, {"json", "help"}};
   spec.options.insert({"at", "id"});
   spec.options.insert(std::begin(kBackendOptions), std::end(kBackendOptions));
+  spec.options.insert(std::begin(kKafkaOptions), std::end(kKafkaOptions));
   auto args = Args::parse(argc, argv, 2, spec);
   if (!args.ok()) {
     std::cerr << "dispatchctl " << name << ": " << args.error().message << '\n';

@@ -1,0 +1,492 @@
+// The Kafka shared log (kafka_log.h), on librdkafka's C API: its admin calls have no C++ form.
+#include "engine/kafka/kafka_log.h"
+
+#include <librdkafka/rdkafka.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <thread>
+#include <utility>
+
+namespace dispatch::kafka {
+namespace {
+
+using Conf = std::unique_ptr<rd_kafka_conf_t, decltype(&rd_kafka_conf_destroy)>;
+using Settings = std::vector<std::pair<std::string, std::string>>;
+
+Error unavailable(const std::string& what, const std::string& why) {
+  return make_error(ErrorCode::unavailable, what + ": " + why);
+}
+
+int milliseconds(std::chrono::milliseconds d) { return static_cast<int>(d.count()); }
+
+Status check_options(const KafkaOptions& options) {
+  if (options.brokers.empty() || options.topic.empty() || options.node.empty()) {
+    return make_error(ErrorCode::invalid, "Kafka needs brokers, a topic and a node name.");
+  }
+  if (options.partitions < 1 || options.partitions > kMaxPartitions) {
+    return make_error(ErrorCode::invalid, "A topic has 1 to " + std::to_string(kMaxPartitions) +
+                                              " partitions, not " +
+                                              std::to_string(options.partitions) + ".");
+  }
+  if (options.timeout.count() < 100) {
+    return make_error(ErrorCode::invalid, "The Kafka timeout must be at least 100 ms.");
+  }
+  return Status::success();
+}
+
+// A client of `type` with the brokers and `settings`.
+Result<rd_kafka_t*> make_client(rd_kafka_type_t type, const KafkaOptions& options,
+                                Settings settings) {
+  Conf conf(rd_kafka_conf_new(), &rd_kafka_conf_destroy);
+  settings.insert(settings.begin(), {"bootstrap.servers", options.brokers});
+  settings.emplace_back("client.id", "dispatchd-" + options.node);
+  char why[512];
+  for (const auto& [key, value] : settings) {
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), why, sizeof why) !=
+        RD_KAFKA_CONF_OK) {
+      return make_error(ErrorCode::invalid,
+                        "The Kafka setting " + key + "=" + value + " is refused: " + why);
+    }
+  }
+  rd_kafka_t* client = rd_kafka_new(type, conf.get(), why, sizeof why);
+  if (client == nullptr) {
+    return make_error(ErrorCode::invalid, std::string("A Kafka client cannot be made: ") + why);
+  }
+  conf.release();  // the client owns it now
+  return client;
+}
+
+struct ClientDeleter {
+  void operator()(rd_kafka_t* client) const { rd_kafka_destroy(client); }
+};
+using Client = std::unique_ptr<rd_kafka_t, ClientDeleter>;
+
+// The topic's partition count from the brokers' metadata; 0 when it does not exist.
+Result<int> partition_count(rd_kafka_t* client, const KafkaOptions& options) {
+  rd_kafka_topic_t* topic = rd_kafka_topic_new(client, options.topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(client, 0, topic, &metadata, milliseconds(options.timeout));
+  rd_kafka_topic_destroy(topic);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return unavailable("Kafka at " + options.brokers + " did not describe topic " + options.topic,
+                       rd_kafka_err2str(err));
+  }
+  int count = 0;
+  std::optional<Error> failure;
+  if (metadata->topic_cnt == 1) {
+    const auto& found = metadata->topics[0];
+    if (found.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      count = found.partition_cnt;
+    } else if (found.err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+      failure = unavailable("Kafka topic " + options.topic, rd_kafka_err2str(found.err));
+    }
+  }
+  rd_kafka_metadata_destroy(metadata);
+  if (failure) return *failure;
+  return count;
+}
+
+Status create_topic(rd_kafka_t* client, const KafkaOptions& options) {
+  char why[512];
+  rd_kafka_NewTopic_t* topic =
+      rd_kafka_NewTopic_new(options.topic.c_str(), static_cast<int>(options.partitions),
+                            options.replication_factor, why, sizeof why);
+  if (topic == nullptr) return make_error(ErrorCode::invalid, "Kafka topic: " + std::string(why));
+  rd_kafka_AdminOptions_t* admin =
+      rd_kafka_AdminOptions_new(client, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_request_timeout(admin, milliseconds(options.timeout), why, sizeof why);
+  rd_kafka_AdminOptions_set_operation_timeout(admin, milliseconds(options.timeout), why,
+                                              sizeof why);
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(client);
+  rd_kafka_CreateTopics(client, &topic, 1, admin, queue);
+  rd_kafka_event_t* answer = rd_kafka_queue_poll(queue, milliseconds(options.timeout) + 2000);
+  Status result = Status::success();
+  const std::string what = "Kafka at " + options.brokers + " did not create topic " + options.topic;
+  if (answer == nullptr) {
+    result = unavailable(what, "no answer in time");
+  } else if (rd_kafka_event_error(answer) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    result = unavailable(what, rd_kafka_event_error_string(answer));
+  } else {
+    std::size_t count = 0;
+    const rd_kafka_topic_result_t** topics =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(answer), &count);
+    rd_kafka_resp_err_t err =
+        count == 1 ? rd_kafka_topic_result_error(topics[0]) : RD_KAFKA_RESP_ERR__FAIL;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      const char* message = count == 1 ? rd_kafka_topic_result_error_string(topics[0]) : nullptr;
+      result = unavailable(what, message != nullptr ? message : rd_kafka_err2str(err));
+    }
+  }
+  if (answer != nullptr) rd_kafka_event_destroy(answer);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_AdminOptions_destroy(admin);
+  rd_kafka_NewTopic_destroy(topic);
+  return result;
+}
+
+Status check_partition_count(rd_kafka_t* client, const KafkaOptions& options) {
+  auto count = partition_count(client, options);
+  if (!count.ok()) return count.error();
+  if (*count != static_cast<int>(options.partitions)) {
+    return make_error(ErrorCode::invalid, "Kafka topic " + options.topic + " has " +
+                                              std::to_string(*count) + " partitions, but " +
+                                              std::to_string(options.partitions) +
+                                              " are configured; a store's layout cannot change.");
+  }
+  return Status::success();
+}
+
+// The message of an rd_kafka_error_t, which it frees.
+std::string take_message(rd_kafka_error_t* error) {
+  std::string message = rd_kafka_error_string(error);
+  rd_kafka_error_destroy(error);
+  return message;
+}
+
+std::optional<std::string> header(const rd_kafka_message_t* message, const char* name) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return std::nullopt;
+  }
+  const void* value = nullptr;
+  std::size_t size = 0;
+  if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return std::nullopt;
+  }
+  return std::string(static_cast<const char*>(value), size);
+}
+
+}  // namespace
+
+const char* const kKafkaSettingsHelp =
+    R"(  --brokers HOST:PORT,...  Kafka's bootstrap servers (default 127.0.0.1:9092)
+  --topic NAME             the events topic (default dispatch.events)
+  --partitions N           its partitions, when it is created (default 8; 1 to 256; an existing
+                           topic must have as many)
+  --replication-factor N   its replication factor, when it is created (default 1)
+  --node NAME              this node's name, unique among the nodes (default: the host name)
+  --kafka-timeout MS       how long a batch may take to reach Kafka before its commands are
+                           answered unavailable (default 5000)
+)";
+
+bool is_kafka_setting(std::string_view name) {
+  return name == "brokers" || name == "topic" || name == "partitions" ||
+         name == "replication-factor" || name == "node" || name == "kafka-timeout";
+}
+
+Status apply_kafka_setting(KafkaOptions& options, std::string_view name, const std::string& value) {
+  const std::string flag = "--" + std::string(name);
+  if (value.empty()) return make_error(ErrorCode::invalid, flag + " must not be empty");
+  if (name == "brokers") {
+    options.brokers = value;
+    return Status::success();
+  }
+  if (name == "topic") {
+    options.topic = value;
+    return Status::success();
+  }
+  if (name == "node") {
+    options.node = value;
+    return Status::success();
+  }
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || end != value.data() + value.size()) {
+    return make_error(ErrorCode::invalid, flag + " must be a whole number, not \"" + value + "\"");
+  }
+  auto out_of_range = [&](std::uint64_t low, std::uint64_t high) {
+    return make_error(ErrorCode::invalid, flag + " must be between " + std::to_string(low) +
+                                              " and " + std::to_string(high));
+  };
+  if (name == "partitions") {
+    if (n < 1 || n > kMaxPartitions) return out_of_range(1, kMaxPartitions);
+    options.partitions = static_cast<std::uint32_t>(n);
+  } else if (name == "replication-factor") {
+    if (n < 1 || n > 32) return out_of_range(1, 32);
+    options.replication_factor = static_cast<int>(n);
+  } else if (name == "kafka-timeout") {
+    if (n < 100 || n > 600000) return out_of_range(100, 600000);
+    options.timeout = std::chrono::milliseconds(n);
+  } else {
+    return make_error(ErrorCode::invalid, "unknown setting " + flag);
+  }
+  return Status::success();
+}
+
+std::string default_node_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "node-1";
+  return name;
+}
+
+Status ensure_topic(const KafkaOptions& options) {
+  Status checked = check_options(options);
+  if (!checked.ok()) return checked;
+  auto client = make_client(RD_KAFKA_PRODUCER, options, {{"allow.auto.create.topics", "false"}});
+  if (!client.ok()) return client.error();
+  Client owner(*client);
+  Status created = create_topic(owner.get(), options);
+  if (!created.ok()) return created;
+  return check_partition_count(owner.get(), options);
+}
+
+// ---- KafkaPublisher ----
+
+Result<std::unique_ptr<KafkaPublisher>> KafkaPublisher::open(const KafkaOptions& options) {
+  Status topic = ensure_topic(options);
+  if (!topic.ok()) return topic.error();
+  std::unique_ptr<KafkaPublisher> publisher(new KafkaPublisher(options));
+  Status started = publisher->start_producer();
+  if (!started.ok()) return started.error();
+  return publisher;
+}
+
+KafkaPublisher::~KafkaPublisher() { drop_producer(); }
+
+Status KafkaPublisher::start_producer() {
+  const int timeout = milliseconds(options_.timeout);
+  auto client = make_client(
+      RD_KAFKA_PRODUCER, options_,
+      // One transactional id for the topic: a node that starts (or starts again after a failed
+      // batch) fences every other node's producer, and their next batch fails and makes them
+      // catch up before deciding again. So whatever a node commits was decided on everything
+      // committed before it, and no chain forks.
+      {{"transactional.id", "dispatch." + options_.topic},
+       {"enable.idempotence", "true"},
+       {"acks", "all"},
+       {"linger.ms", "1"},
+       {"message.timeout.ms", std::to_string(timeout)},
+       // An unfinished transaction of a node that died holds readers back this long at most.
+       {"transaction.timeout.ms", std::to_string(std::max(timeout, 10000))},
+       {"allow.auto.create.topics", "false"}});
+  if (!client.ok()) return client.error();
+  if (rd_kafka_error_t* error = rd_kafka_init_transactions(*client, timeout)) {
+    std::string why = take_message(error);
+    rd_kafka_destroy(*client);
+    return unavailable("Kafka at " + options_.brokers + " did not start this node's producer", why);
+  }
+  producer_ = *client;
+  return Status::success();
+}
+
+void KafkaPublisher::drop_producer() {
+  if (producer_ == nullptr) return;
+  rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_destroy(producer_);
+  producer_ = nullptr;
+}
+
+void KafkaPublisher::abandon_transaction() {
+  if (producer_ == nullptr) return;
+  if (rd_kafka_error_t* error =
+          rd_kafka_abort_transaction(producer_, milliseconds(options_.timeout))) {
+    rd_kafka_error_destroy(error);
+    drop_producer();
+  }
+}
+
+Status KafkaPublisher::settle() {
+  if (producer_ != nullptr) return Status::success();
+  return start_producer();
+}
+
+Status KafkaPublisher::publish(const std::vector<PublishedRecord>& records) {
+  if (records.empty()) return Status::success();
+  Status ready = settle();
+  if (!ready.ok()) return ready;
+  const std::string what = "the batch did not reach Kafka topic " + options_.topic;
+  if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer_)) {
+    std::string why = take_message(error);
+    drop_producer();
+    return unavailable(what, why);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+  for (const auto& record : records) {
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(4);
+    rd_kafka_header_add(headers, "type", -1, record.type.data(),
+                        static_cast<ssize_t>(record.type.size()));
+    rd_kafka_header_add(headers, "command_id", -1, record.command_id.data(),
+                        static_cast<ssize_t>(record.command_id.size()));
+    const std::string org_head = std::to_string(record.org_head);
+    rd_kafka_header_add(headers, "org_head", -1, org_head.data(),
+                        static_cast<ssize_t>(org_head.size()));
+    if (record.password_hash) {
+      rd_kafka_header_add(headers, "password_hash", -1, record.password_hash->data(),
+                          static_cast<ssize_t>(record.password_hash->size()));
+    }
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (;;) {
+      err = rd_kafka_producev(
+          producer_, RD_KAFKA_V_TOPIC(options_.topic.c_str()),
+          RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(record.partition)),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
+          RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+          RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || std::chrono::steady_clock::now() > deadline) {
+        break;
+      }
+      rd_kafka_poll(producer_, 10);
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_headers_destroy(headers);  // producev took them only on success
+      abandon_transaction();
+      return unavailable(what, rd_kafka_err2str(err));
+    }
+  }
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    rd_kafka_error_t* error =
+        rd_kafka_commit_transaction(producer_, std::max(1, milliseconds(left)));
+    if (error == nullptr) return Status::success();
+    const bool again = rd_kafka_error_is_retriable(error) && left.count() > 0;
+    const bool abortable = rd_kafka_error_txn_requires_abort(error);
+    std::string why = take_message(error);
+    if (again) continue;
+    if (abortable) {
+      abandon_transaction();
+    } else {
+      drop_producer();  // fatal, or the outcome is unknown: a new producer settles it
+    }
+    return unavailable(what, why);
+  }
+}
+
+// ---- KafkaReader ----
+
+Result<std::unique_ptr<KafkaReader>> KafkaReader::open(
+    const KafkaOptions& options, const std::map<std::uint32_t, std::int64_t>& next_offsets) {
+  Status checked = check_options(options);
+  if (!checked.ok()) return checked.error();
+  std::unique_ptr<KafkaReader> reader(new KafkaReader(options));
+  auto client = make_client(RD_KAFKA_CONSUMER, options,
+                            {{"group.id", "dispatch." + options.topic + ".replica." + options.node},
+                             {"enable.auto.commit", "false"},
+                             {"enable.auto.offset.store", "false"},
+                             {"isolation.level", "read_committed"},
+                             {"enable.partition.eof", "true"},
+                             {"auto.offset.reset", "earliest"},
+                             {"allow.auto.create.topics", "false"},
+                             {"fetch.wait.max.ms", "20"}});
+  if (!client.ok()) return client.error();
+  reader->consumer_ = *client;
+  rd_kafka_poll_set_consumer(reader->consumer_);
+  Status counted = check_partition_count(reader->consumer_, options);
+  if (!counted.ok()) return counted.error();
+
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(options.partitions));
+  for (std::uint32_t p = 0; p < options.partitions; ++p) {
+    auto next = next_offsets.find(p);
+    const std::int64_t offset = next == next_offsets.end() ? 0 : next->second;
+    reader->read_to_[p] = offset;
+    rd_kafka_topic_partition_list_add(list, options.topic.c_str(), static_cast<std::int32_t>(p))
+        ->offset = next == next_offsets.end() ? RD_KAFKA_OFFSET_BEGINNING : offset;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_assign(reader->consumer_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return unavailable("cannot read Kafka topic " + options.topic, rd_kafka_err2str(err));
+  }
+  return reader;
+}
+
+KafkaReader::~KafkaReader() {
+  if (consumer_ == nullptr) return;
+  rd_kafka_consumer_close(consumer_);
+  rd_kafka_destroy(consumer_);
+}
+
+Result<std::vector<ReceivedRecord>> KafkaReader::poll(std::size_t max,
+                                                      std::chrono::milliseconds wait) {
+  std::vector<ReceivedRecord> records;
+  int timeout = milliseconds(wait);
+  while (records.size() < max) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_, timeout);
+    timeout = 0;  // after the first, take only what is there already
+    if (message == nullptr) break;
+    const auto partition = static_cast<std::uint32_t>(message->partition);
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      read_to_[partition] = std::max(read_to_[partition], message->offset);
+    } else if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ReceivedRecord record;
+      record.partition = partition;
+      record.offset = message->offset;
+      record.value.assign(static_cast<const char*>(message->payload), message->len);
+      record.password_hash = header(message, "password_hash");
+      if (auto org_head = header(message, "org_head")) {
+        std::from_chars(org_head->data(), org_head->data() + org_head->size(), record.org_head);
+      }
+      read_to_[partition] = std::max(read_to_[partition], message->offset + 1);
+      records.push_back(std::move(record));
+    } else {
+      char why[512];
+      if (rd_kafka_fatal_error(consumer_, why, sizeof why) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_message_destroy(message);
+        return unavailable("reading Kafka topic " + options_.topic + " failed", why);
+      }
+      // Anything else (a broker down for a while) librdkafka retries by itself.
+    }
+    rd_kafka_message_destroy(message);
+  }
+  return records;
+}
+
+Result<std::map<std::uint32_t, std::int64_t>> KafkaReader::end_offsets() {
+  std::map<std::uint32_t, std::int64_t> ends;
+  for (std::uint32_t p = 0; p < options_.partitions; ++p) {
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        consumer_, options_.topic.c_str(), static_cast<std::int32_t>(p), &low, &high,
+        milliseconds(options_.timeout));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return unavailable("Kafka did not say where topic " + options_.topic + " ends",
+                         rd_kafka_err2str(err));
+    }
+    ends[p] = high;
+  }
+  return ends;
+}
+
+bool KafkaReader::reached(const std::map<std::uint32_t, std::int64_t>& ends) const {
+  return std::all_of(ends.begin(), ends.end(), [&](const auto& end) {
+    auto read = read_to_.find(end.first);
+    return end.second == 0 || (read != read_to_.end() && read->second >= end.second);
+  });
+}
+
+}  // namespace dispatch::kafka
+
+namespace dispatch::kafka {
+
+void KafkaReader::pause_only(const std::set<std::uint32_t>& paused) {
+  if (paused == paused_) return;
+  auto change = [&](const std::set<std::uint32_t>& from, const std::set<std::uint32_t>& except,
+                    bool pause) {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    for (std::uint32_t p : from) {
+      if (!except.contains(p)) {
+        rd_kafka_topic_partition_list_add(list, options_.topic.c_str(),
+                                          static_cast<std::int32_t>(p));
+      }
+    }
+    if (list->cnt > 0) {
+      if (pause) {
+        rd_kafka_pause_partitions(consumer_, list);
+      } else {
+        rd_kafka_resume_partitions(consumer_, list);
+      }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+  };
+  change(paused, paused_, true);
+  change(paused_, paused, false);
+  paused_ = paused;
+}
+
+}  // namespace dispatch::kafka

@@ -1,0 +1,119 @@
+// Apache Kafka as the shared log (engine/replication.h), through librdkafka.
+//
+// The topic holds one record per event: the value is the log record exactly as a store keeps it
+// (schemas/README.md), the key the event's stream, the headers `type`, `command_id` and, on
+// PasswordChanged only, `password_hash`. Its partitions are the chains of LogLayout: partition 0
+// holds the organisation's streams, an order's stream is in LogLayout::partition_of.
+//
+// KafkaPublisher writes each batch in one Kafka transaction with an idempotent producer and
+// acks=all, so a batch is in the topic whole or not at all, and a retried send is never written
+// twice. All nodes' producers share one transactional id, so one node decides at a time: a node
+// whose producer another fenced gets `unavailable` and catches up before it decides again (see
+// Replicator), which keeps every chain linear. KafkaReader reads every partition with isolation.level=read_committed, so aborted
+// batches are never seen.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/replication.h"
+#include "engine/status.h"
+
+struct rd_kafka_s;
+
+namespace dispatch::kafka {
+
+struct KafkaOptions {
+  std::string brokers = "127.0.0.1:9092";  // bootstrap servers, comma-separated
+  std::string topic = "dispatch.events";
+  // Created with this many partitions when missing; an existing topic must have as many.
+  std::uint32_t partitions = 8;
+  int replication_factor = 1;  // when the topic is created
+  // This node's name, in its Kafka client ids; unique among the nodes.
+  std::string node = "node-1";
+  // How long a batch may take to reach the topic before its commands are `unavailable`.
+  std::chrono::milliseconds timeout{5000};
+};
+
+// The node name to use when none is configured: the host's name.
+std::string default_node_name();
+
+// The settings of KafkaOptions as flags and configuration keys name them (without dashes):
+// brokers, topic, partitions, replication-factor, node, kafka-timeout (milliseconds).
+bool is_kafka_setting(std::string_view name);
+// Sets one of them from its text. `invalid` with a sentence naming the flag when the value is
+// empty, not a whole number where one is needed, or out of range.
+Status apply_kafka_setting(KafkaOptions& options, std::string_view name, const std::string& value);
+// The help lines of those flags, for the tools that take them.
+extern const char* const kKafkaSettingsHelp;
+
+// Creates the topic when it is missing and checks its partition count. `unavailable` when the
+// brokers cannot be reached in time; `invalid` when the topic has another partition count or the
+// options are out of range (partitions 1..256).
+Status ensure_topic(const KafkaOptions& options);
+
+class KafkaPublisher : public LogPublisher {
+ public:
+  // Ensures the topic and starts the transactional producer. Errors as ensure_topic, and
+  // `unavailable` when the producer cannot be initialised in time.
+  static Result<std::unique_ptr<KafkaPublisher>> open(const KafkaOptions& options);
+  ~KafkaPublisher() override;
+
+  LogLayout layout() const override { return LogLayout{options_.partitions}; }
+  std::string name() const override { return "kafka topic " + options_.topic; }
+  Status publish(const std::vector<PublishedRecord>& records) override;
+  // Ensures no transaction of this node is open: after a failed publish whose abort failed too,
+  // the producer is made anew (which aborts or completes the old transaction at the broker).
+  // `unavailable` while the brokers cannot be reached.
+  Status settle();
+
+ private:
+  explicit KafkaPublisher(KafkaOptions options) : options_(std::move(options)) {}
+  Status start_producer();
+  void drop_producer();
+  // Ends a failed transaction; drops the producer when that fails too.
+  void abandon_transaction();
+
+  KafkaOptions options_;
+  rd_kafka_s* producer_ = nullptr;
+};
+
+class KafkaReader {
+ public:
+  // Reads every partition of the topic, each from its offset in `next_offsets` (from the
+  // beginning when absent). Errors as ensure_topic.
+  static Result<std::unique_ptr<KafkaReader>> open(
+      const KafkaOptions& options, const std::map<std::uint32_t, std::int64_t>& next_offsets);
+  ~KafkaReader();
+
+  // Up to `max` committed records in each partition's order, waiting at most `wait` for the
+  // first. `unavailable` on a fatal consumer error.
+  Result<std::vector<ReceivedRecord>> poll(std::size_t max, std::chrono::milliseconds wait);
+  // Asks the brokers where each partition ends now. `unavailable` when they cannot be reached.
+  Result<std::map<std::uint32_t, std::int64_t>> end_offsets();
+  // Whether this reader has read each partition up to `ends` (as end_offsets gave them),
+  // counting transaction markers that end a partition as read.
+  bool reached(const std::map<std::uint32_t, std::int64_t>& ends) const;
+  // Stops fetching exactly the partitions in `paused` (the others are fetched again), so that
+  // records which must wait do not pile up in memory.
+  void pause_only(const std::set<std::uint32_t>& paused);
+
+ private:
+  explicit KafkaReader(KafkaOptions options) : options_(std::move(options)) {}
+
+  KafkaOptions options_;
+  rd_kafka_s* consumer_ = nullptr;
+  // Per partition: the offset after the last record returned, or where the consumer last found
+  // the partition's end, whichever is greater.
+  std::map<std::uint32_t, std::int64_t> read_to_;
+  std::set<std::uint32_t> paused_;
+};
+
+}  // namespace dispatch::kafka

@@ -1,0 +1,41 @@
+// One node of a deployment whose log is a Kafka topic: the publisher, the engine over this node's
+// replica store and the replicator, opened in that order and closed in the reverse one. dispatchd
+// serves one; dispatchctl opens one for local work against the topic (such as admin-password).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "engine/engine.h"
+#include "engine/kafka/kafka_log.h"
+#include "engine/kafka/replicator.h"
+
+namespace dispatch::kafka {
+
+class KafkaNode {
+ public:
+  // Opens the node over the store in `dir` and returns once the replica holds everything the
+  // topic held at open, or `cancel` became true (then `unavailable`). Errors: those of
+  // KafkaPublisher::open, Engine::open and Replicator::start, and the replicator's failure.
+  // `options.publisher` is set here.
+  static Result<std::unique_ptr<KafkaNode>> open(const std::string& dir, const KafkaOptions& kafka,
+                                                 EngineOptions options = {},
+                                                 Replicator::Note note = {},
+                                                 const std::atomic<bool>* cancel = nullptr);
+  ~KafkaNode();
+  KafkaNode(const KafkaNode&) = delete;
+  KafkaNode& operator=(const KafkaNode&) = delete;
+
+  Engine& engine() { return *engine_; }
+  const Replicator& replicator() const { return *replicator_; }
+
+ private:
+  KafkaNode() = default;
+
+  std::shared_ptr<KafkaPublisher> publisher_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Replicator> replicator_;
+};
+
+}  // namespace dispatch::kafka
