@@ -55,6 +55,7 @@ constexpr std::string_view kByName = "x/n/";
 constexpr std::string_view kByPlatformId = "x/i/";
 constexpr std::string_view kByUnit = "x/u/";
 constexpr std::string_view kByStaff = "x/s/";
+constexpr std::string_view kByPhoto = "x/photo/";
 
 std::string index_prefix(std::string_view index, std::string_view value) {
   return std::string(index) + component(value);
@@ -103,7 +104,8 @@ Result<Parsed> parse(const SearchFilter& f) {
       {&f.phone, "phone"},
       {&f.name, "name"},
       {&f.order_id, "order_id"},
-      {&f.platform_order_id, "platform_order_id"}};
+      {&f.platform_order_id, "platform_order_id"},
+      {&f.photo, "photo"}};
   for (const auto& [value, field] : texts) {
     if (value->has_value() && (*value)->empty()) {
       return make_error(ErrorCode::invalid, std::string(field) + " must not be empty", field);
@@ -147,6 +149,11 @@ bool matches(const Parsed& p, const OrderState& o) {
   if (f.name && o.customer.name != *f.name) return false;
   if (f.order_id && o.order_id.str().rfind(*f.order_id, 0) != 0) return false;
   if (f.platform_order_id && (!o.source || o.source->platform_order_id != *f.platform_order_id)) {
+    return false;
+  }
+  if (f.photo && std::none_of(o.units.begin(), o.units.end(), [&](const CapturedUnit& u) {
+        return std::find(u.photos.begin(), u.photos.end(), *f.photo) != u.photos.end();
+      })) {
     return false;
   }
   if (p.platform && (!o.source || o.source->platform != *p.platform)) return false;
@@ -304,6 +311,7 @@ Result<SearchFilter> search_filter_from_json(const json& request) {
       {&f.name, "name"},
       {&f.order_id, "order_id"},
       {&f.platform_order_id, "platform_order_id"},
+      {&f.photo, "photo"},
       {&f.platform, "platform"},
       {&f.status, "status"},
       {&f.kind, "kind"},
@@ -337,7 +345,9 @@ Result<json> query_search(const Kv& kv, const Org& org, const AccountId& viewer,
   Pager pager(kv, org, viewer, *parsed, limit);
   pager.resume_after(*cursor);
   Status s;
-  if (filter.platform_order_id) {
+  if (filter.photo) {
+    s = walk_index(kv, index_prefix(kByPhoto, *filter.photo), pager);
+  } else if (filter.platform_order_id) {
     s = walk_index(kv, index_prefix(kByPlatformId, *filter.platform_order_id), pager);
   } else if (filter.phone) {
     s = walk_index(kv, index_prefix(kByPhone, *filter.phone), pager);
@@ -371,6 +381,12 @@ std::vector<std::pair<std::string, std::string>> search_index_entries(const Orde
   }
   if (order.source && !order.source->platform_order_id.empty()) {
     entries.emplace_back(index_prefix(kByPlatformId, order.source->platform_order_id) + tail, "");
+  }
+  std::set<std::string> photos;
+  for (const CapturedUnit& unit : order.units)
+    photos.insert(unit.photos.begin(), unit.photos.end());
+  for (const auto& photo : photos) {
+    if (!photo.empty()) entries.emplace_back(index_prefix(kByPhoto, photo) + tail, "");
   }
   // The units that may see it (visibility.h): the holder, the creator, and every unit above them.
   std::set<std::string> units;

@@ -1,9 +1,9 @@
 // The order query (工单查询, issue 3 item 5): find orders by customer phone, customer name,
-// information number, platform order id, status, kind and created-date range, within what an
-// account may see, paged. It reads committed projections only and never writes; safe from any
-// thread. The secondary index keys it reads (`x/…`) are written by the projector in the same
-// WriteSet as the rest of an event's projection update, so rebuild and verify cover them; their
-// layout is in projections/README.md.
+// information number, platform order id, photo reference, status, kind and created-date range,
+// within what an account may see, paged. It reads committed projections only and never writes; safe
+// from any thread. The secondary index keys it reads (`x/…`) are written by the projector in the
+// same WriteSet as the rest of an event's projection update, so rebuild and verify cover them;
+// their layout is in projections/README.md.
 //
 // Order: newest created first, by the instant of `created_at` (any offset, compared on the UTC
 // time line), ties broken by order id. `created_at` never changes, so a cursor is stable however
@@ -34,9 +34,12 @@ struct SearchFilter {
   std::optional<std::string> name;               // exactly customer.name
   std::optional<std::string> order_id;           // the information number, or its beginning
   std::optional<std::string> platform_order_id;  // exactly source.platform_order_id
-  std::optional<std::string> platform;           // source.platform: tmall, jd, gree_mall
-  std::optional<std::string> status;             // a contract status value
-  std::optional<std::string> kind;               // installation or delivery
+  // Exactly one of the photo references of the order's captured or reported units: how dispatchd
+  // decides who may fetch a photo (an account that may see an order holding it).
+  std::optional<std::string> photo;
+  std::optional<std::string> platform;  // source.platform: tmall, jd, gree_mall
+  std::optional<std::string> status;    // a contract status value
+  std::optional<std::string> kind;      // installation or delivery
   // Inclusive bounds on created_at: an RFC 3339 date-time compares instants; a date YYYY-MM-DD
   // compares the date as written in created_at (the local date of the creating action, the one
   // the information number carries).
@@ -57,10 +60,10 @@ Result<SearchFilter> search_filter_from_json(const nlohmann::json& request);
 // engine did not give (`after`); `forbidden` for a viewer that is no account of the organisation;
 // `unavailable` when the store cannot be read.
 //
-// Cost: the candidates come from one index, the most selective the filter allows: platform order
-// id, then phone, then name (each a prefix scan over that value's orders), then information
-// number (every id with that beginning is read and sorted, small keys only), else the viewer's
-// own index (the orders a unit or technician may see), else, for admin, every order. Each
+// Cost: the candidates come from one index, the most selective the filter allows: photo, then
+// platform order id, then phone, then name (each a prefix scan over that value's orders), then
+// information number (every id with that beginning is read and sorted, small keys only), else the
+// viewer's own index (the orders a unit or technician may see), else, for admin, every order. Each
 // candidate is read and checked against the other filters until the page is full and one more
 // match shows there is a next page; a filter that no index serves (status, kind, platform alone)
 // costs the candidates skipped over. A created-date range bounds the walk of whichever index is

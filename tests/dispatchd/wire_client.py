@@ -45,8 +45,8 @@ def main():
         log = open(os.path.join(tmp, "dispatchd.log"), "w")
         daemon = subprocess.Popen(
             [dispatchd, "--data", os.path.join(tmp, "store"), "--listen", "tcp://127.0.0.1:*",
-             "--publish", "tcp://127.0.0.1:*", "--password-hashing", "minimum",
-             "--ready-file", ready], stderr=log)
+             "--publish", "tcp://127.0.0.1:*", "--http", "127.0.0.1:0",
+             "--password-hashing", "minimum", "--ready-file", ready], stderr=log)
         try:
             for _ in range(600):
                 if os.path.exists(ready) or daemon.poll() is not None:

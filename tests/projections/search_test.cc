@@ -371,6 +371,45 @@ BOOST_AUTO_TEST_CASE(a_changed_phone_moves_the_order_in_the_index) {
   BOOST_TEST((*report)["ok"] == true, report->dump());
 }
 
+BOOST_AUTO_TEST_CASE(a_photo_finds_the_orders_holding_it_within_what_each_account_sees) {
+  auto report = [&](const std::string& actor, const std::string& id, const std::string& barcode,
+                    std::vector<std::string> photos) {
+    run({{"type", "ReportCompletion"},
+         {"actor", actor},
+         {"order_id", id},
+         {"units",
+          {{{"indoor_barcode", barcode + "-IN"},
+            {"outdoor_barcode", barcode + "-OUT"},
+            {"photos", photos}}}}});
+  };
+  report("S2100911", "AZ1", "B1", {"sha256:p1", "sha256:shared"});
+  report("S2100911-01", "XS4", "B4", {"sha256:shared"});
+  const auto photo = [](const std::string& ref) { return by(&SearchFilter::photo, ref); };
+  BOOST_TEST(all(photo("sha256:p1")) == (Ids{"AZ1"}), boost::test_tools::per_element());
+  BOOST_TEST(all(photo("sha256:shared")) == (Ids{"XS4", "AZ1"}), boost::test_tools::per_element());
+  BOOST_TEST(all("S2100911-01", photo("sha256:shared")) == (Ids{"XS4"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(all("S21009110002", photo("sha256:shared")) == (Ids{"AZ1"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(all("S2100912", photo("sha256:shared")).empty());
+  BOOST_TEST(all(photo("sha256:none")).empty());
+  BOOST_TEST(refusal(photo("")).field == "photo");
+  auto from_json = search_filter_from_json(json{{"photo", "sha256:p1"}});
+  BOOST_TEST_REQUIRE(from_json.ok());
+  BOOST_TEST(from_json->photo.value_or("") == "sha256:p1");
+
+  // The index is a projection like the others: x/photo/<ref>\0<C><order_id>, rebuilt the same.
+  const auto before = index_keys();
+  BOOST_TEST(std::count_if(before.begin(), before.end(), [](const auto& entry) {
+               return entry.first.starts_with(std::string("x/photo/sha256:shared") + '\0');
+             }) == 2);
+  BOOST_TEST(engine->rebuild().ok());
+  BOOST_TEST((index_keys() == before));
+  auto verified = engine->verify();
+  BOOST_TEST_REQUIRE(verified.ok());
+  BOOST_TEST((*verified)["ok"] == true, verified->dump());
+}
+
 BOOST_AUTO_TEST_CASE(rebuild_reproduces_the_search_indexes_and_verify_checks_them) {
   const auto before = index_keys();
   BOOST_TEST(before.size() > kEveryOrder.size() * 4);

@@ -23,8 +23,8 @@ namespace dispatch::testing {
 
 inline std::string dispatchd() { return binary_dir() + "/tools/dispatchd/dispatchd"; }
 
-// A running dispatchd over `data`, on ports the system picked; stopped with SIGTERM (and waited
-// for) when the object goes. Its stderr goes to `data`/../dispatchd.log.
+// A running dispatchd over `data`, on ports the system picked (HTTP included); stopped with SIGTERM
+// (and waited for) when the object goes. Its stderr goes to `data`/../dispatchd.log.
 class Daemon {
  public:
   explicit Daemon(const std::string& data, std::vector<std::string> extra = {}) {
@@ -40,6 +40,8 @@ class Daemon {
                                   "tcp://127.0.0.1:*",
                                   "--password-hashing",
                                   "minimum",
+                                  "--http",
+                                  "127.0.0.1:0",
                                   "--ready-file",
                                   ready_};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -67,6 +69,7 @@ class Daemon {
     if (ready.is_discarded()) throw std::runtime_error("dispatchd did not start; see " + log_);
     listen_ = ready["listen"];
     publish_ = ready["publish"];
+    http_ = ready.value("http", "");
   }
   ~Daemon() { stop(); }
 
@@ -82,12 +85,14 @@ class Daemon {
   }
   const std::string& listen() const { return listen_; }
   const std::string& publish() const { return publish_; }
+  // The HTTP server's URL ("http://127.0.0.1:PORT"); empty when `extra` turned it off.
+  const std::string& http() const { return http_; }
   const std::string& log_path() const { return log_; }
 
  private:
   pid_t pid_ = -1;
   int exit_code_ = -1;
-  std::string ready_, log_, listen_, publish_;
+  std::string ready_, log_, listen_, publish_, http_;
 };
 
 // One DEALER connection; throws when no reply comes, so a test stops at the first silence.

@@ -8,13 +8,17 @@
 
 namespace dispatch::daemon {
 
-const char* const kDaemonHelp =
+namespace {
+const char* const kHelp =
     R"(usage: dispatchd [--config FILE] [options]
 
 Serves the store to many clients: requests on a ZeroMQ ROUTER endpoint (JSON, one frame each:
 login, change_password, reset_password, logout, health, command, query) and change notices on a
-PUB endpoint (two frames: "unit/ID" or "staff/ID", then a JSON notice). Stops cleanly on SIGTERM
-or SIGINT: requests already read are answered, and everything acknowledged is durable.
+PUB endpoint (two frames: "unit/ID" or "staff/ID", then a JSON notice). Over HTTP the same
+requests are a JSON API under /api/ (the token in "Authorization: Bearer TOKEN"), notices come on
+the WebSocket /api/live, photos are uploaded to /api/photos, and other paths serve the web
+console (README.md, "HTTP"). Stops cleanly on SIGTERM or SIGINT: requests already read are
+answered, and everything acknowledged is durable.
 
 options (each also a key of the JSON configuration file, with _ for -):
   --data DIR               the store (default ./var; created when missing)
@@ -24,13 +28,27 @@ options (each also a key of the JSON configuration file, with _ for -):
   --workers N              requests handled at once (default 16)
   --session-ttl SECONDS    how long a login lasts (default 43200: 12 hours)
   --password-hashing COST  interactive (default: argon2id, 64 MiB) or minimum (for tests only)
-  --ready-file PATH        once serving, write {"listen","publish","pid"} there
+  --http ENDPOINT          HTTP API, WebSocket and web console (default 127.0.0.1:8080; port 0
+                           for any free one; none to turn it off)
+  --web-root DIR           the web console's built files (default: a page saying it is not built)
+  --log BACKEND            where the event log lives: embedded (default: in the store) or kafka
+                           (an Apache Kafka topic shared by several nodes; the store is then
+                           this node's replica of it, and starts empty); with kafka:
+%KAFKA%  --ready-file PATH        once serving, write {"listen","publish","http","pid"} there
   --config FILE            read these settings from a JSON object first; flags override it
   --help                   this text
 
 Accounts: a unit's or technician's number, with that number as the initial password, which must
 be changed (change_password) before anything else; "admin" is the bootstrap administrator.
 )";
+}  // namespace
+
+std::string daemon_help() {
+  std::string help = kHelp;
+  const std::string_view marker = "%KAFKA%";
+  help.replace(help.find(marker), marker.size(), kafka::kKafkaSettingsHelp);
+  return help;
+}
 
 namespace {
 using json = nlohmann::json;
@@ -54,8 +72,23 @@ Status apply(DaemonConfig& c, const std::string& name, const std::string& value)
     c.server.listen = value;
   } else if (name == "publish") {
     c.server.publish = value;
+  } else if (name == "http") {
+    if (value != kHttpNone) {
+      Status s = check_http_listen(value);
+      if (!s.ok()) return s;
+    }
+    c.http.listen = value;
+  } else if (name == "web-root") {
+    c.http.web_root = value;
   } else if (name == "ready-file") {
     c.ready_file = value;
+  } else if (name == "log") {
+    if (value != "embedded" && value != "kafka") {
+      return bad("--log must be embedded or kafka, not \"" + value + "\"");
+    }
+    c.kafka_log = value == "kafka";
+  } else if (kafka::is_kafka_setting(name)) {
+    return kafka::apply_kafka_setting(c.kafka, name, value);
   } else if (name == "log-level") {
     auto level = parse_log_level(value);
     if (!level) return bad("--log-level must be error, warn, info or debug, not \"" + value + "\"");

@@ -3,7 +3,9 @@
 
 #include <string>
 
+#include "engine/kafka/kafka_log.h"
 #include "engine/status.h"
+#include "tools/dispatchd/http.h"
 #include "tools/dispatchd/log.h"
 #include "tools/dispatchd/server.h"
 #include "tools/dispatchd/service.h"
@@ -14,12 +16,16 @@ struct DaemonConfig {
   std::string data = "./var";
   ServerOptions server;
   ServiceOptions service;
+  HttpOptions http;  // http.listen == kHttpNone: no HTTP server
   LogLevel log_level = LogLevel::info;
   std::string ready_file;  // written once serving; empty: none
+  bool kafka_log = false;  // --log kafka: the store is a replica of a Kafka topic
+  kafka::KafkaOptions kafka{.node = kafka::default_node_name()};
   bool help = false;
 };
 
-extern const char* const kDaemonHelp;
+// The text of dispatchd --help.
+std::string daemon_help();
 
 // Reads the flags (and the file --config names). `invalid` with a sentence for an unknown flag or
 // key, a missing value, or a value of the wrong kind.

@@ -7,7 +7,9 @@
 #include <iostream>
 #include <thread>
 
+#include "engine/kafka/node.h"
 #include "tools/dispatchd/config.h"
+#include "tools/dispatchd/http.h"
 #include "tools/dispatchd/log.h"
 #include "tools/dispatchd/server.h"
 #include "tools/dispatchd/service.h"
@@ -18,17 +20,18 @@ using namespace dispatch::daemon;
 
 std::atomic<bool> g_stop{false};
 
-// Writes {"listen", "publish", "pid"} once both endpoints are bound, for scripts and tests that
-// start the daemon on free ports ("tcp://127.0.0.1:*").
-bool write_ready_file(const std::string& path, const Server& server) {
+// Writes {"listen", "publish", "http", "pid"} once every endpoint is bound, for scripts and tests
+// that start the daemon on free ports ("tcp://127.0.0.1:*", "127.0.0.1:0"); "http" is the URL of
+// the HTTP server, absent when it is off.
+bool write_ready_file(const std::string& path, const Server& server, const HttpServer* http) {
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
-    out << nlohmann::json{{"listen", server.listen_endpoint()},
-                          {"publish", server.publish_endpoint()},
-                          {"pid", ::getpid()}}
-               .dump()
-        << '\n';
+    nlohmann::json ready{{"listen", server.listen_endpoint()},
+                         {"publish", server.publish_endpoint()},
+                         {"pid", ::getpid()}};
+    if (http != nullptr) ready["http"] = http->url();
+    out << ready.dump() << '\n';
     if (!out) return false;
   }
   return std::rename(tmp.c_str(), path.c_str()) == 0;
@@ -43,7 +46,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (config->help) {
-    std::cout << kDaemonHelp;
+    std::cout << daemon_help();
     return 0;
   }
   set_log_level(config->log_level);
@@ -63,32 +66,77 @@ int main(int argc, char** argv) {
   });
   waiter.detach();
 
-  auto engine = Engine::open(config->data);
-  if (!engine.ok()) {
-    log(LogLevel::error, "cannot use the store " + config->data + ": " + engine.error().message);
-    return 1;
+  // With --log kafka the engine belongs to a Kafka node, which opens only once its replica has
+  // caught up with the topic, so the first answers are current.
+  std::unique_ptr<kafka::KafkaNode> node;
+  std::unique_ptr<Engine> embedded;
+  if (config->kafka_log) {
+    log(LogLevel::info, "the log is Kafka topic " + config->kafka.topic + " at " +
+                            config->kafka.brokers + "; this is node " + config->kafka.node);
+    auto opened = kafka::KafkaNode::open(
+        config->data, config->kafka, {}, [](const std::string& note) { log(LogLevel::info, note); },
+        &g_stop);
+    if (!opened.ok()) {
+      log(LogLevel::error, "cannot serve " + config->data + " as a node of Kafka topic " +
+                               config->kafka.topic + ": " + opened.error().message);
+      return 1;
+    }
+    node = std::move(opened.value());
+  } else {
+    auto opened = Engine::open(config->data);
+    if (!opened.ok()) {
+      log(LogLevel::error, "cannot use the store " + config->data + ": " + opened.error().message);
+      return 1;
+    }
+    embedded = std::move(opened.value());
   }
-  int code = 0;
+  Engine& engine = node ? node->engine() : *embedded;
+  std::atomic<int> code{0};
+  // A node whose replica stopped following the topic must not answer as if it did.
+  std::jthread watchdog([&](std::stop_token stop) {
+    while (node && !g_stop && !stop.stop_requested()) {
+      if (auto failure = node->replicator().failure()) {
+        log(LogLevel::error, "stopping: " + failure->message);
+        code = 1;
+        g_stop = true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
   {
-    Service service(**engine, config->service);
-    auto server = Server::start(**engine, service, config->server);
+    Service service(engine, config->service);
+    auto server = Server::start(engine, service, config->server);
     if (!server.ok()) {
       log(LogLevel::error, server.error().message);
       return 1;
     }
-    LogHead head = (*engine)->head();
+    std::unique_ptr<HttpServer> http;
+    if (config->http.listen != kHttpNone) {
+      auto started = HttpServer::start(engine, service, config->http, config->data);
+      if (!started.ok()) {
+        log(LogLevel::error, started.error().message);
+        return 1;
+      }
+      http = std::move(*started);
+      log(LogLevel::info, "http on " + http->url());
+    }
+    LogHead head = engine.head();
     log(LogLevel::info, "serving " + config->data + " (log at position " +
                             std::to_string(head.position.value()) + ") on " +
                             (*server)->listen_endpoint() + ", notices on " +
                             (*server)->publish_endpoint());
-    if (!config->ready_file.empty() && !write_ready_file(config->ready_file, **server)) {
+    if (!config->ready_file.empty() &&
+        !write_ready_file(config->ready_file, **server, http.get())) {
       log(LogLevel::error, "cannot write " + config->ready_file);
       code = 1;
       g_stop = true;
     }
     (*server)->run(g_stop);
   }
-  engine->reset();  // finishes what was submitted; everything acknowledged is durable
+  watchdog.request_stop();
+  watchdog.join();
+  node.reset();  // each finishes what was submitted; everything acknowledged is durable
+  embedded.reset();
   log(LogLevel::info, "stopped");
   return code;
 }

@@ -3,13 +3,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
 
 #include "tools/dispatchd/log.h"
+#include "tools/dispatchd/notices.h"
 
 namespace dispatch::daemon {
 namespace {
@@ -26,29 +26,6 @@ struct Request {
   std::vector<zmq::message_t> envelope;
   zmq::message_t payload;
 };
-
-// The notices of one batch: for each event, one per owner whose folders it changed.
-std::vector<std::pair<std::string, std::string>> notices_of(
-    const std::vector<Event>& events, const std::vector<std::vector<Membership>>& folders) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (std::size_t i = 0; i < events.size() && i < folders.size(); ++i) {
-    std::map<std::string, json> by_topic;  // topic -> folder names
-    for (const Membership& m : folders[i]) {
-      std::string topic = (m.owner_kind == OwnerKind::unit ? "unit/" : "staff/") + m.owner;
-      json& names = by_topic[topic];
-      std::string name(folder_info(m.folder).name);
-      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-    }
-    for (auto& [topic, names] : by_topic) {
-      json notice{{"position", events[i].position.value()},
-                  {"type", std::string(events[i].type())},
-                  {"order_id", events[i].order_id().str()},
-                  {"folders", std::move(names)}};
-      out.emplace_back(topic, notice.dump());
-    }
-  }
-  return out;
-}
 
 std::string last_endpoint(zmq::socket_t& socket) { return socket.get(zmq::sockopt::last_endpoint); }
 
@@ -74,7 +51,7 @@ struct Server::Impl {
   // Notices waiting for the publisher thread (which alone uses `pub`).
   std::mutex notices_mutex;
   std::condition_variable notices_cv;
-  std::deque<std::pair<std::string, std::string>> notices;
+  std::deque<Notice> notices;
   bool publisher_stopping = false;
   std::thread publisher;
 
@@ -112,16 +89,16 @@ struct Server::Impl {
 
   void publish() {
     for (;;) {
-      std::deque<std::pair<std::string, std::string>> batch;
+      std::deque<Notice> batch;
       {
         std::unique_lock lock(notices_mutex);
         notices_cv.wait(lock, [&] { return publisher_stopping || !notices.empty(); });
         if (notices.empty()) return;
         batch.swap(notices);
       }
-      for (auto& [topic, notice] : batch) {
-        pub.send(zmq::buffer(topic), zmq::send_flags::sndmore);
-        pub.send(zmq::buffer(notice), zmq::send_flags::none);
+      for (auto& notice : batch) {
+        pub.send(zmq::buffer(notice.topic), zmq::send_flags::sndmore);
+        pub.send(zmq::buffer(notice.body), zmq::send_flags::none);
       }
     }
   }

@@ -13,6 +13,8 @@ using json = nlohmann::json;
 constexpr std::string_view kOps =
     "login, change_password, reset_password, logout, health, "
     "command, query";
+// How long a request with "at_least" waits for this node to receive that position.
+constexpr std::chrono::seconds kAtLeastWait{5};
 
 Error invalid(std::string message, std::string field = {}) {
   return make_error(ErrorCode::invalid, std::move(message), std::move(field));
@@ -123,6 +125,14 @@ json Service::handle(std::string_view request) {
 Result<json> Service::dispatch(const json& request) {
   auto op = text_field(request, "op");
   if (!op.ok()) return op.error();
+  // Read-your-writes across the nodes of a shared log: first see the position the client saw.
+  if (auto at_least = request.find("at_least"); at_least != request.end()) {
+    if (!at_least->is_number_unsigned()) {
+      return invalid("\"at_least\" must be a log position (a whole number)", "at_least");
+    }
+    Status seen = engine_.wait_for(Position(at_least->get<std::uint64_t>()), kAtLeastWait);
+    if (!seen.ok()) return seen.error();
+  }
   if (*op == "login") return login(request);
   if (*op == "change_password") return change_password(request);
   if (*op == "reset_password") return reset_password(request);
@@ -221,9 +231,14 @@ Result<Session> Service::session_of(const json& request, bool allow_initial) {
     return make_error(ErrorCode::unauthenticated, "not logged in: the request has no \"token\"",
                       "token");
   }
-  auto session = sessions_.find(*token);
+  if (allow_initial) return sessions_.find(*token);
+  return authenticate(*token);
+}
+
+Result<Session> Service::authenticate(const std::string& token) {
+  auto session = sessions_.find(token);
   if (!session.ok()) return session.error();
-  if (session->must_change_password && !allow_initial) {
+  if (session->must_change_password) {
     return make_error(ErrorCode::forbidden,
                       session->account.str() +
                           " still has its initial password; change it first (op "

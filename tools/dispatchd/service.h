@@ -2,6 +2,10 @@
 // request's bytes in, one reply's JSON out. The server (server.h) moves bytes between ZeroMQ and
 // handle(); tests drive handle() directly as well as over the wire.
 //
+// Any request may carry "at_least": POSITION (a position from an earlier reply, perhaps from
+// another node of the same Kafka log): it is answered once this node has applied that position,
+// or `unavailable` after 5 seconds (read-your-writes).
+//
 // Every reply is a JSON object with "ok". Errors are {"ok": false, "error": {"code", "message",
 // "field"?}} with the contract's codes; a command's reply is the engine's (with its "id"). A
 // request's "request_id", when given, is echoed so pipelining clients can match replies.
@@ -40,6 +44,11 @@ class Service {
 
   // The reply to one request (the raw bytes of its single frame). Never throws.
   nlohmann::json handle(std::string_view request);
+
+  // The session of `token`, for transports that check it themselves (the WebSocket, photos):
+  // `unauthenticated` when there is none or it has expired, `forbidden` while the initial
+  // password must be changed.
+  Result<Session> authenticate(const std::string& token);
 
  private:
   using json = nlohmann::json;
