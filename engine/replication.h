@@ -57,6 +57,10 @@ class LogPublisher {
   // `unavailable` when that could not be done in time; the outcome may then be unknown (a commit
   // that timed out), so the caller must catch up with the shared log before deciding again.
   virtual Status publish(const std::vector<PublishedRecord>& records) = 0;
+  // Ensures nothing this node published earlier is still undecided in the shared log, so that
+  // its end, measured next, includes every batch this node will ever see acknowledged.
+  // `unavailable` while that cannot be done.
+  virtual Status settle() { return Status::success(); }
 };
 
 }  // namespace dispatch

@@ -222,6 +222,19 @@ std::string default_node_name() {
   return name;
 }
 
+Result<std::uint32_t> topic_partitions(const KafkaOptions& options) {
+  auto client = make_client(RD_KAFKA_CONSUMER, options, {{"allow.auto.create.topics", "false"}});
+  if (!client.ok()) return client.error();
+  Client owner(*client);
+  auto count = partition_count(owner.get(), options);
+  if (!count.ok()) return count.error();
+  if (*count == 0) {
+    return make_error(ErrorCode::not_found,
+                      "Kafka at " + options.brokers + " has no topic " + options.topic);
+  }
+  return static_cast<std::uint32_t>(*count);
+}
+
 Status ensure_topic(const KafkaOptions& options) {
   Status checked = check_options(options);
   if (!checked.ok()) return checked;
@@ -239,14 +252,14 @@ Result<std::unique_ptr<KafkaPublisher>> KafkaPublisher::open(const KafkaOptions&
   Status topic = ensure_topic(options);
   if (!topic.ok()) return topic.error();
   std::unique_ptr<KafkaPublisher> publisher(new KafkaPublisher(options));
-  Status started = publisher->start_producer();
+  Status started = publisher->start_producer(/*patient=*/true);
   if (!started.ok()) return started.error();
   return publisher;
 }
 
 KafkaPublisher::~KafkaPublisher() { drop_producer(); }
 
-Status KafkaPublisher::start_producer() {
+Status KafkaPublisher::start_producer(bool patient) {
   const int timeout = milliseconds(options_.timeout);
   auto client = make_client(
       RD_KAFKA_PRODUCER, options_,
@@ -263,8 +276,14 @@ Status KafkaPublisher::start_producer() {
        {"transaction.timeout.ms", std::to_string(std::max(timeout, 10000))},
        {"allow.auto.create.topics", "false"}});
   if (!client.ok()) return client.error();
-  if (rd_kafka_error_t* error = rd_kafka_init_transactions(*client, timeout)) {
+  // A broker that has just started answers "coordinator load in progress" for a while: at open
+  // that is worth waiting for, a few times the timeout. Later (settle) the caller retries.
+  const auto deadline = std::chrono::steady_clock::now() + (patient ? 6 : 1) * options_.timeout;
+  while (rd_kafka_error_t* error = rd_kafka_init_transactions(*client, timeout)) {
+    const bool again =
+        rd_kafka_error_is_retriable(error) && std::chrono::steady_clock::now() < deadline;
     std::string why = take_message(error);
+    if (again) continue;
     rd_kafka_destroy(*client);
     return unavailable("Kafka at " + options_.brokers + " did not start this node's producer", why);
   }
@@ -290,7 +309,7 @@ void KafkaPublisher::abandon_transaction() {
 
 Status KafkaPublisher::settle() {
   if (producer_ != nullptr) return Status::success();
-  return start_producer();
+  return start_producer(/*patient=*/false);
 }
 
 Status KafkaPublisher::publish(const std::vector<PublishedRecord>& records) {

@@ -9,8 +9,8 @@
 // acks=all, so a batch is in the topic whole or not at all, and a retried send is never written
 // twice. All nodes' producers share one transactional id, so one node decides at a time: a node
 // whose producer another fenced gets `unavailable` and catches up before it decides again (see
-// Replicator), which keeps every chain linear. KafkaReader reads every partition with isolation.level=read_committed, so aborted
-// batches are never seen.
+// Replicator), which keeps every chain linear. KafkaReader reads every partition with
+// isolation.level=read_committed, so aborted batches are never seen.
 #pragma once
 
 #include <chrono>
@@ -54,6 +54,10 @@ Status apply_kafka_setting(KafkaOptions& options, std::string_view name, const s
 // The help lines of those flags, for the tools that take them.
 extern const char* const kKafkaSettingsHelp;
 
+// The topic's partition count. `unavailable` when the brokers cannot be reached, `not_found`
+// when there is no such topic.
+Result<std::uint32_t> topic_partitions(const KafkaOptions& options);
+
 // Creates the topic when it is missing and checks its partition count. `unavailable` when the
 // brokers cannot be reached in time; `invalid` when the topic has another partition count or the
 // options are out of range (partitions 1..256).
@@ -72,11 +76,12 @@ class KafkaPublisher : public LogPublisher {
   // Ensures no transaction of this node is open: after a failed publish whose abort failed too,
   // the producer is made anew (which aborts or completes the old transaction at the broker).
   // `unavailable` while the brokers cannot be reached.
-  Status settle();
+  Status settle() override;
 
  private:
   explicit KafkaPublisher(KafkaOptions options) : options_(std::move(options)) {}
-  Status start_producer();
+  // `patient`: retry a broker's passing refusals for a few timeouts, not one.
+  Status start_producer(bool patient);
   void drop_producer();
   // Ends a failed transaction; drops the producer when that fails too.
   void abandon_transaction();

@@ -12,6 +12,9 @@ Result<std::unique_ptr<KafkaNode>> KafkaNode::open(const std::string& dir,
   if (!publisher.ok()) return publisher.error();
   node->publisher_ = std::move(publisher.value());
   options.publisher = node->publisher_;
+  // The topic holds every batch durably before the store writes it, and a store that lost its
+  // last writes reads them again from the topic: syncing the store too would only add a wait.
+  options.durable = false;
   auto engine = Engine::open(dir, std::move(options));
   if (!engine.ok()) return engine.error();
   node->engine_ = std::move(engine.value());
@@ -25,6 +28,43 @@ Result<std::unique_ptr<KafkaNode>> KafkaNode::open(const std::string& dir,
     if (cancel != nullptr && *cancel) {
       return make_error(ErrorCode::unavailable, "stopped before catching up with the topic");
     }
+  }
+}
+
+namespace {
+// The shared log of a copy: its layout and name, and no way to publish.
+class ReadOnlyLog : public LogPublisher {
+ public:
+  ReadOnlyLog(LogLayout layout, std::string name) : layout_(layout), name_(std::move(name)) {}
+  LogLayout layout() const override { return layout_; }
+  std::string name() const override { return name_; }
+  Status publish(const std::vector<PublishedRecord>&) override {
+    return make_error(ErrorCode::unavailable, "a copy of the topic takes no commands");
+  }
+
+ private:
+  LogLayout layout_;
+  std::string name_;
+};
+}  // namespace
+
+Status copy_topic(const std::string& dir, KafkaOptions options, Replicator::Note note) {
+  auto partitions = topic_partitions(options);
+  if (!partitions.ok()) return partitions.error();
+  options.partitions = *partitions;
+  auto log =
+      std::make_shared<ReadOnlyLog>(LogLayout{options.partitions}, "kafka topic " + options.topic);
+  EngineOptions engine_options;
+  engine_options.publisher = log;
+  engine_options.durable = false;  // a scratch copy: the topic keeps the records
+  auto engine = Engine::open(dir, engine_options);
+  if (!engine.ok()) return engine.error();
+  auto replicator = Replicator::start(**engine, *log, options, std::move(note));
+  if (!replicator.ok()) return replicator.error();
+  for (;;) {
+    Status caught_up = (*replicator)->wait_caught_up(std::chrono::milliseconds(200));
+    if (caught_up.ok()) return Status::success();
+    if ((*replicator)->failure()) return caught_up.error();
   }
 }
 

@@ -13,6 +13,13 @@
 
 namespace dispatch::kafka {
 
+// Copies the topic as it is now into a new store in `dir`, checking every record as a replica
+// does, without a producer: nothing is written to the topic and no node is fenced. For audits,
+// which then read the copy. The partition count is the topic's. Errors: `not_found` without the
+// topic, `unavailable` when Kafka cannot be reached, and the first record refused (`invalid` or
+// `conflict`, naming its partition and offset).
+Status copy_topic(const std::string& dir, KafkaOptions options, Replicator::Note note = {});
+
 class KafkaNode {
  public:
   // Opens the node over the store in `dir` and returns once the replica holds everything the

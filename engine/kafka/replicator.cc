@@ -13,7 +13,7 @@ constexpr std::chrono::milliseconds kRetryPause{250};
 constexpr std::chrono::seconds kProgressEvery{5};
 }  // namespace
 
-Result<std::unique_ptr<Replicator>> Replicator::start(Engine& engine, KafkaPublisher& publisher,
+Result<std::unique_ptr<Replicator>> Replicator::start(Engine& engine, LogPublisher& publisher,
                                                       const KafkaOptions& options, Note note) {
   auto offsets = engine.next_offsets();
   if (!offsets.ok()) return offsets.error();
@@ -25,8 +25,8 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Engine& engine, KafkaPubli
   return replicator;
 }
 
-Replicator::Replicator(Engine& engine, KafkaPublisher& publisher,
-                       std::unique_ptr<KafkaReader> reader, Note note)
+Replicator::Replicator(Engine& engine, LogPublisher& publisher, std::unique_ptr<KafkaReader> reader,
+                       Note note)
     : engine_(engine), publisher_(publisher), reader_(std::move(reader)), note_(std::move(note)) {}
 
 Replicator::~Replicator() {

@@ -26,7 +26,7 @@ class Replicator {
   using Note = std::function<void(const std::string&)>;
 
   // Starts reading. Errors as KafkaReader::open.
-  static Result<std::unique_ptr<Replicator>> start(Engine& engine, KafkaPublisher& publisher,
+  static Result<std::unique_ptr<Replicator>> start(Engine& engine, LogPublisher& publisher,
                                                    const KafkaOptions& options, Note note = {});
   // Stops the thread (the engine must outlive the replicator).
   ~Replicator();
@@ -41,13 +41,13 @@ class Replicator {
   std::optional<Error> failure() const;
 
  private:
-  Replicator(Engine& engine, KafkaPublisher& publisher, std::unique_ptr<KafkaReader> reader,
+  Replicator(Engine& engine, LogPublisher& publisher, std::unique_ptr<KafkaReader> reader,
              Note note);
   void run();
   void fail(Error error);
 
   Engine& engine_;
-  KafkaPublisher& publisher_;
+  LogPublisher& publisher_;
   std::unique_ptr<KafkaReader> reader_;
   Note note_;
   std::atomic<bool> stopping_{false};

@@ -12,7 +12,7 @@
 #include "engine/accounts.h"
 #include "engine/engine.h"
 #include "tests/support/faulty_kv.h"
-#include "tests/support/process.h"
+#include "tests/support/walkthrough.h"
 
 using nlohmann::json;
 using namespace dispatch;
@@ -94,16 +94,6 @@ Command command(const json& j) {
   return c.value();
 }
 
-std::vector<json> walkthrough() {
-  std::ifstream in(dispatch::testing::source_dir() + "/tools/data/walkthrough.jsonl");
-  std::vector<json> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(json::parse(line));
-  }
-  BOOST_TEST_REQUIRE(lines.size() > 40u);
-  return lines;
-}
-
 // A reply with its lists sorted: a replica learns a batch's positions partition by partition.
 json sorted_reply(const std::string& text) {
   json reply = json::parse(text);
@@ -119,7 +109,7 @@ struct Fixture {
 
   Fixture() {
     writer.engine->caught_up();  // the log is empty: nothing to read first
-    for (const json& line : walkthrough()) {
+    for (const json& line : dispatch::testing::walkthrough_lines()) {
       json reply = writer.engine->execute(command(line));
       BOOST_TEST_REQUIRE(reply["ok"] == true, reply.dump());
     }
@@ -286,7 +276,7 @@ BOOST_AUTO_TEST_CASE(a_store_with_an_embedded_log_does_not_become_a_replica) {
   {
     auto embedded = Engine::open(std::make_unique<ForwardingKv>(*store));
     BOOST_TEST_REQUIRE(embedded.ok());
-    json reply = (*embedded)->execute(command(walkthrough().front()));
+    json reply = (*embedded)->execute(command(dispatch::testing::walkthrough_lines().front()));
     BOOST_TEST_REQUIRE(reply["ok"] == true);
   }
   EngineOptions options;
@@ -304,12 +294,13 @@ BOOST_AUTO_TEST_CASE(a_replica_opened_without_its_log_answers_queries_but_takes_
     auto replica = Engine::open(std::make_unique<ForwardingKv>(*store), options);
     BOOST_TEST_REQUIRE(replica.ok());
     (*replica)->caught_up();
-    BOOST_TEST_REQUIRE((*replica)->execute(command(walkthrough().front()))["ok"] == true);
+    BOOST_TEST_REQUIRE(
+        (*replica)->execute(command(dispatch::testing::walkthrough_lines().front()))["ok"] == true);
   }
   auto alone = Engine::open(std::make_unique<ForwardingKv>(*store));
   BOOST_TEST_REQUIRE(alone.ok());
   BOOST_TEST((*alone)->stats(UnitId("X25")).ok());
-  json refused = (*alone)->execute(command(walkthrough()[1]));
+  json refused = (*alone)->execute(command(dispatch::testing::walkthrough_lines()[1]));
   BOOST_TEST(refused["error"]["code"] == "unavailable");
   BOOST_TEST(refused["error"]["message"].get<std::string>().find("--log kafka") !=
              std::string::npos);

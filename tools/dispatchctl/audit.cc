@@ -1,14 +1,19 @@
 // dispatchctl audit (audit.h): a thin command line over verify_chain and projections/audit.h.
 #include "tools/dispatchctl/audit.h"
 
+#include <stdlib.h>
+
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "engine/command.h"
+#include "engine/kafka/node.h"
 #include "engine/store/rocks_kv.h"
 #include "projections/audit.h"
 #include "projections/queries.h"
+#include "tools/dispatchctl/backend.h"
 #include "tools/dispatchctl/output.h"
 #include "tools/dispatchctl/subcommands.h"
 
@@ -27,9 +32,45 @@ int usage(const std::string& message) {
   return kExitUsage;
 }
 
+// With --log kafka: a scratch copy of the topic, removed when the audit ends.
+struct TopicCopy {
+  std::string dir;
+  ~TopicCopy() {
+    std::error_code ignored;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
+  }
+};
+
+// Copies the topic --topic names into a new scratch directory (engine/kafka/node.h); "" after
+// saying why it could not.
+std::string copy_topic(const Args& args, TopicCopy& copy) {
+  auto options = kafka_options(args);
+  if (!options.ok()) return "";
+  std::string scratch = (std::filesystem::temp_directory_path() / "dispatch-audit-XXXXXX").string();
+  if (::mkdtemp(scratch.data()) == nullptr) {
+    std::cerr << "dispatchctl audit: cannot make a scratch directory in "
+              << std::filesystem::temp_directory_path() << '\n';
+    return "";
+  }
+  copy.dir = scratch;
+  ProgressBar bar("audit: reading Kafka topic " + options->topic);
+  Status copied = kafka::copy_topic(scratch + "/store", *options);
+  if (!copied.ok()) {
+    std::cerr << "dispatchctl audit: the Kafka topic " << options->topic
+              << " cannot be read whole: " << copied.error().message << '\n';
+    return "";
+  }
+  return scratch + "/store";
+}
+
 // Read-only: no lock is taken, so this works beside a running writer and cannot change the store.
-std::unique_ptr<Kv> open_store(const Args& args) {
-  const std::string dir = args.option_or("data", "./var");
+// With --log kafka, the store is a copy of the topic made for this audit.
+std::unique_ptr<Kv> open_store(const Args& args, TopicCopy& copy) {
+  std::string dir = args.option_or("data", "./var");
+  if (args.option_or("log", "embedded") == "kafka") {
+    dir = copy_topic(args, copy);
+    if (dir.empty()) return nullptr;
+  }
   auto kv = open_rocks_kv(dir, RocksOptions{.read_only = true, .create_if_missing = false});
   if (!kv.ok()) {
     std::cerr << "dispatchctl audit: cannot use the store " << dir << ": " << kv.error().message
@@ -322,7 +363,8 @@ int run_audit(const Args& args) {
     return usage("unknown audit subcommand '" + sub + "'");
   }
   if (sub == "verify" && args.positionals().size() != 1) return usage("verify takes no arguments");
-  auto kv = open_store(args);
+  TopicCopy copy;
+  auto kv = open_store(args, copy);
   if (!kv) return kExitStore;
   if (sub == "verify") return run_verify(args, *kv);
   if (sub == "as-of") return run_as_of(args, *kv);

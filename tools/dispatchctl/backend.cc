@@ -176,6 +176,20 @@ std::optional<Login> login(const Args& args, int& exit_code) {
 
 }  // namespace
 
+Result<kafka::KafkaOptions> kafka_options(const Args& args) {
+  kafka::KafkaOptions options{.node = "dispatchctl-" + kafka::default_node_name()};
+  for (const char* name : kKafkaOptions) {
+    auto value = args.option(name);
+    if (!value || !kafka::is_kafka_setting(name)) continue;
+    Status set = kafka::apply_kafka_setting(options, name, *value);
+    if (!set.ok()) {
+      std::cerr << "dispatchctl: " << set.error().message << '\n';
+      return set.error();
+    }
+  }
+  return options;
+}
+
 Result<std::unique_ptr<Backend>> open_backend(const Args& args, int& exit_code) {
   if (args.option("connect")) {
     auto l = login(args, exit_code);
@@ -194,21 +208,15 @@ Result<std::unique_ptr<Backend>> open_backend(const Args& args, int& exit_code) 
   std::string dir = args.option_or("data", "./var");
   const std::string log = args.option_or("log", "embedded");
   if (log == "kafka") {
-    kafka::KafkaOptions options{.node = "dispatchctl-" + kafka::default_node_name()};
-    for (const char* name : kKafkaOptions) {
-      auto value = args.option(name);
-      if (!value || !kafka::is_kafka_setting(name)) continue;
-      Status set = kafka::apply_kafka_setting(options, name, *value);
-      if (!set.ok()) {
-        std::cerr << "dispatchctl: " << set.error().message << '\n';
-        exit_code = kExitUsage;
-        return set.error();
-      }
+    auto options = kafka_options(args);
+    if (!options.ok()) {
+      exit_code = kExitUsage;
+      return options.error();
     }
-    auto node = kafka::KafkaNode::open(dir, options);
+    auto node = kafka::KafkaNode::open(dir, *options);
     if (!node.ok()) {
       std::cerr << "dispatchctl: cannot use " << dir << " as a node of Kafka topic "
-                << options.topic << ": " << node.error().message << '\n';
+                << options->topic << ": " << node.error().message << '\n';
       exit_code = kExitStore;
       return node.error();
     }

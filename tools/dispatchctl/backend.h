@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/command.h"
+#include "engine/kafka/kafka_log.h"
 #include "engine/status.h"
 #include "tools/dispatchctl/args.h"
 
@@ -43,6 +44,9 @@ class Backend {
 // Opens what the arguments name; on failure prints why to stderr and returns the exit code
 // (kExitStore when the store or daemon cannot be used, kExitRefused when the login is refused).
 Result<std::unique_ptr<Backend>> open_backend(const Args& args, int& exit_code);
+// The Kafka settings among kKafkaOptions (the node named after this host); says on stderr what is
+// wrong with a bad one.
+Result<kafka::KafkaOptions> kafka_options(const Args& args);
 
 // Over the wire: changes the logged-in account's password (dispatchctl password).
 int run_password(const Args& args);
