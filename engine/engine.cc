@@ -188,22 +188,17 @@ Status Engine::start() {
   }
   Status s = log_.open();
   if (!s.ok()) return s;
+  applied_[0] = log_.head().position.value();
   if (log_.layout().partitioned()) {
     for (std::uint32_t chain = 0; chain < log_.layout().partitions; ++chain) {
       auto head = log_.chain_head(chain);
       if (!head.ok()) return head.error();
       applied_[chain] = head->position.value();
     }
-  } else {
-    applied_[0] = log_.head().position.value();
-  }
-  if (log_.layout().partitioned()) {
     Status scanned =
         kv_->scan(Space::replica, "o/", "", [&](std::string_view key, std::string_view value) {
-          std::uint32_t partition = 0;
-          for (char c : key.substr(2)) partition = (partition << 8) | static_cast<unsigned char>(c);
           if (value.size() == 8) {
-            next_offsets_[partition] = static_cast<std::int64_t>(decode_be64(value));
+            next_offsets_[partition_of_key(key, 2)] = static_cast<std::int64_t>(decode_be64(value));
           }
           return true;
         });
@@ -465,22 +460,23 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
     if (batch_error_) break;
   }
   Status written = batch_error_ ? Status(*batch_error_) : Status::success();
+  bool published = false;  // the batch is in the shared log, whatever happens here next
   if (written.ok() && options_.publisher && !batch_records_.empty()) {
     // The shared log first: a record in the store but not in the shared log would be seen by
     // this node only. After a failure the outcome may be unknown, so this node decides nothing
     // more until it has read the shared log to its end.
     written = options_.publisher->publish(batch_records_);
-    if (!written.ok()) needs_catch_up_ = true;
+    published = written.ok();
+    if (!published) needs_catch_up_ = true;
   }
   if (written.ok() && !writes.empty()) {
     written = kv_->write(writes, options_.durable);
-    if (!written.ok() && options_.publisher && !batch_records_.empty()) {
+    if (!written.ok() && published) {
       needs_catch_up_ = true;
-      written =
-          make_error(ErrorCode::unavailable,
-                     "the events are in the shared log but this node could not store "
-                     "them (" +
-                         written.error().message + "); a retry is answered once it has caught up");
+      written = make_error(ErrorCode::unavailable,
+                           "the command is in the shared log, but this node could not store it (" +
+                               written.error().message +
+                               "); a retry is answered as a duplicate once it has caught up");
     }
   }
   if (written.ok()) {
@@ -498,7 +494,7 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
     if (i >= replies.size() || (accepted[i] && !written.ok())) {
       Error e = written.ok() ? make_error(ErrorCode::unavailable, "not applied") : written.error();
       e.code = ErrorCode::unavailable;
-      e.message = "not applied: " + e.message;
+      if (!published) e.message = "not applied: " + e.message;
       batch[i].reply.set_value(error_reply(batch[i].command, e));
     } else {
       batch[i].reply.set_value(std::move(replies[i]));

@@ -70,6 +70,13 @@ std::string partition_key(std::string_view prefix, std::uint32_t partition) {
   return key;
 }
 
+std::uint32_t partition_of_key(std::string_view key, std::size_t prefix_size) {
+  std::uint32_t partition = 0;
+  for (char c : key.substr(prefix_size))
+    partition = (partition << 8) | static_cast<unsigned char>(c);
+  return partition;
+}
+
 Result<LogLayout> load_log_layout(const Kv& kv) {
   auto recorded = kv.get(Space::replica, kLayoutKey);
   if (!recorded.ok()) return recorded.error();
@@ -550,8 +557,7 @@ class ChainVerifier {
   // behind the engine's back.
   Status check_chain_heads() {
     return kv_.scan(Space::replica, "h/", "", [&](std::string_view key, std::string_view value) {
-      std::uint32_t chain = 0;
-      for (char c : key.substr(2)) chain = (chain << 8) | static_cast<unsigned char>(c);
+      const std::uint32_t chain = partition_of_key(key, 2);
       auto recorded = decode_chain_head(chain, value);
       auto seen = previous_.find(chain);
       const std::uint64_t last = seen == previous_.end() ? 0 : seen->second.position;

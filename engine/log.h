@@ -70,6 +70,8 @@ struct LogLayout {
 inline constexpr std::string_view kLayoutKey = "m/partitions";
 // `prefix` + BE32(partition): the keys of Space::replica that are per partition (or chain).
 std::string partition_key(std::string_view prefix, std::uint32_t partition);
+// The partition of such a key whose prefix is `prefix_size` bytes long.
+std::uint32_t partition_of_key(std::string_view key, std::size_t prefix_size);
 inline std::string chain_head_key(std::uint32_t chain) { return partition_key("h/", chain); }
 
 // The layout the store records; the embedded layout when it records none. `invalid` when the

@@ -128,7 +128,13 @@ Status create_topic(rd_kafka_t* client, const KafkaOptions& options) {
 }
 
 Status check_partition_count(rd_kafka_t* client, const KafkaOptions& options) {
+  // A topic just created shows in the brokers' metadata a moment later: until then it has none.
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   auto count = partition_count(client, options);
+  while (count.ok() && *count == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    count = partition_count(client, options);
+  }
   if (!count.ok()) return count.error();
   if (*count != static_cast<int>(options.partitions)) {
     return make_error(ErrorCode::invalid, "Kafka topic " + options.topic + " has " +
