@@ -75,7 +75,9 @@ const Subcommand kSubcommands[] = {
      {"from", "limit"}},
     {"audit",
      kAuditUsage,
-     "verify the log read-only, see state as of a moment, export histories",
+     "verify the log read-only, see state as of a moment, export histories; with --log kafka "
+     "--brokers HOST:PORT --topic T, of a scratch copy of that Kafka topic (nothing is written "
+     "to it)",
      run_audit,
      {"expect-head", "order", "unit", "from", "to", "format", "output", "limit", "after"}},
     {"ingest",
