@@ -57,6 +57,18 @@ json IngestCounts::to_json() const {
               {"dead_lettered", dead_lettered}};
 }
 
+IngestCounts& IngestCounts::operator+=(const IngestCounts& more) {
+  read += more.read;
+  created += more.created;
+  updated += more.updated;
+  cancelled += more.cancelled;
+  duplicates += more.duplicates;
+  waiting += more.waiting;
+  ignored += more.ignored;
+  dead_lettered += more.dead_lettered;
+  return *this;
+}
+
 Ingestor::Ingestor(Engine& engine, ConnectorStore& store, MappingConfig config, Clock clock)
     : engine_(engine),
       store_(store),
@@ -200,16 +212,16 @@ Result<std::optional<std::string>> Ingestor::process(Platform platform, std::str
   return finish(*started, counts);
 }
 
-Status Ingestor::dead_letter(Platform platform, std::string_view raw, const std::string& source,
-                             std::uint64_t line, std::string reason, IngestCounts& counts) {
+Status Ingestor::dead_letter(Platform platform, const Payload& payload, std::string reason,
+                             IngestCounts& counts) {
   DeadLetter d;
   d.platform = platform;
-  d.source = source;
-  d.line = line;
+  d.source = payload.source;
+  d.line = payload.line;
   d.reason = std::move(reason);
   d.at = clock_();
-  d.raw = std::string(raw);
-  auto id = store_.add_dead_letter(std::move(d));
+  d.raw = payload.raw;
+  auto id = store_.add_dead_letter(std::move(d), payload.once);
   if (!id.ok()) return id.error();
   ++counts.dead_lettered;
   return Status::success();
@@ -249,8 +261,7 @@ Status Ingestor::ingest_many(Platform platform, const std::vector<Payload>& payl
       if (!reason.ok()) {
         fatal = reason.error();
       } else if (*reason) {
-        Status s = dead_letter(platform, f.payload->raw, f.payload->source, f.payload->line,
-                               std::move(**reason), counts);
+        Status s = dead_letter(platform, *f.payload, std::move(**reason), counts);
         if (!s.ok()) fatal = s.error();
       }
     }

@@ -32,6 +32,7 @@ struct IngestCounts {
   std::uint64_t read = 0, created = 0, updated = 0, cancelled = 0, duplicates = 0, waiting = 0,
                 ignored = 0, dead_lettered = 0;
   nlohmann::json to_json() const;
+  IngestCounts& operator+=(const IngestCounts& more);
 };
 
 class Ingestor {
@@ -45,6 +46,9 @@ class Ingestor {
     std::string raw;
     std::string source;
     std::uint64_t line = 0;
+    // `source` and `line` name this payload for good (a topic's partition and offset): its dead
+    // letter is stored once however often it is read (ConnectorStore::add_dead_letter).
+    bool once = false;
   };
   // Handles the payloads in order; a bad one becomes a dead letter (counted) and the rest go on.
   // Payloads about different shop orders are in flight together and share the engine's synced
@@ -72,8 +76,8 @@ class Ingestor {
                           Started& started, IngestCounts& counts, std::optional<Error>& fatal);
   // Waits for the replies, counts, stores the snapshots; the reason it failed, as process().
   Result<std::optional<std::string>> finish(Started& started, IngestCounts& counts);
-  Status dead_letter(Platform platform, std::string_view raw, const std::string& source,
-                     std::uint64_t line, std::string reason, IngestCounts& counts);
+  Status dead_letter(Platform platform, const Payload& payload, std::string reason,
+                     IngestCounts& counts);
   Result<std::optional<WorkOrder>> find(const OrderId& id) const;
 
   Engine& engine_;

@@ -7,11 +7,19 @@ using json = nlohmann::json;
 constexpr std::string_view kStatePrefix = "s/";
 constexpr std::string_view kDeadPrefix = "d/";
 constexpr std::string_view kDeadCounter = "m/dead_letters";
+constexpr std::string_view kDeadOncePrefix = "f/";
+constexpr std::string_view kOffsetPrefix = "k/";
 
 std::string state_key(Platform platform, const std::string& id) {
   return std::string(kStatePrefix) + std::string(to_string(platform)) + "/" + id;
 }
 std::string dead_key(std::uint64_t id) { return std::string(kDeadPrefix) + encode_be64(id); }
+std::string dead_once_key(const std::string& source, std::uint64_t line) {
+  return std::string(kDeadOncePrefix) + source + '\0' + encode_be64(line);
+}
+std::string offsets_prefix(const std::string& topic) {
+  return std::string(kOffsetPrefix) + topic + '\0';
+}
 
 // A dead letter's value: its header as one JSON line, '\n', then the raw bytes untouched (they
 // need not be UTF-8, so they stay out of the JSON).
@@ -59,7 +67,13 @@ Status ConnectorStore::put_shop_order(const ShopOrder& order) {
   return kv_.write(w, false);
 }
 
-Result<std::uint64_t> ConnectorStore::add_dead_letter(DeadLetter letter) {
+Result<std::uint64_t> ConnectorStore::add_dead_letter(DeadLetter letter, bool once) {
+  const std::string once_key = dead_once_key(letter.source, letter.line);
+  if (once) {
+    auto stored = kv_.get(Space::connectors, once_key);
+    if (!stored.ok()) return stored.error();
+    if (*stored && (*stored)->size() == 8) return decode_be64(**stored);
+  }
   // The last id given is kept apart from the letters, so an id is never given twice, even after
   // the newest letters were retried away.
   auto last = kv_.get(Space::connectors, kDeadCounter);
@@ -68,6 +82,7 @@ Result<std::uint64_t> ConnectorStore::add_dead_letter(DeadLetter letter) {
   WriteSet w;
   w.put(Space::connectors, dead_key(letter.id), encode(letter));
   w.put(Space::connectors, std::string(kDeadCounter), encode_be64(letter.id));
+  if (once) w.put(Space::connectors, once_key, encode_be64(letter.id));
   Status s = kv_.write(w, true);
   if (!s.ok()) return s.error();
   return letter.id;
@@ -101,14 +116,54 @@ Result<std::optional<DeadLetter>> ConnectorStore::dead_letter(std::uint64_t id) 
 }
 
 Status ConnectorStore::remove_dead_letter(std::uint64_t id) {
+  auto letter = dead_letter(id);
+  if (!letter.ok()) return letter.error();
   WriteSet w;
   w.del(Space::connectors, dead_key(id));
+  if (*letter) {
+    // The payload may be stored again once it is retried away (a file ingested anew).
+    const std::string once_key = dead_once_key((*letter)->source, (*letter)->line);
+    auto stored = kv_.get(Space::connectors, once_key);
+    if (!stored.ok()) return stored.error();
+    if (*stored && **stored == encode_be64(id)) w.del(Space::connectors, once_key);
+  }
   return kv_.write(w, true);
 }
 
 Status ConnectorStore::replace_dead_letter(const DeadLetter& letter) {
   WriteSet w;
   w.put(Space::connectors, dead_key(letter.id), encode(letter));
+  return kv_.write(w, true);
+}
+
+Result<std::map<std::uint32_t, std::int64_t>> ConnectorStore::consumed_offsets(
+    const std::string& topic) const {
+  std::map<std::uint32_t, std::int64_t> next;
+  const std::string prefix = offsets_prefix(topic);
+  bool damaged = false;
+  Status s = kv_.scan(Space::connectors, prefix, "", [&](std::string_view k, std::string_view v) {
+    if (k.size() != prefix.size() + 8 || v.size() != 8) {
+      damaged = true;
+      return false;
+    }
+    const auto partition = static_cast<std::uint32_t>(decode_be64(k.substr(prefix.size())));
+    next[partition] = static_cast<std::int64_t>(decode_be64(v));
+    return true;
+  });
+  if (!s.ok()) return s.error();
+  if (damaged) {
+    return make_error(ErrorCode::invalid, "the stored offsets of topic " + topic + " are damaged");
+  }
+  return next;
+}
+
+Status ConnectorStore::put_consumed_offsets(const std::string& topic,
+                                            const std::map<std::uint32_t, std::int64_t>& next) {
+  WriteSet w;
+  for (const auto& [partition, offset] : next) {
+    w.put(Space::connectors, offsets_prefix(topic) + encode_be64(partition),
+          encode_be64(static_cast<std::uint64_t>(offset)));
+  }
   return kv_.write(w, true);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,12 +32,21 @@ class ConnectorStore {
   // full snapshot of the order restores it.
   Status put_shop_order(const ShopOrder& order);
 
-  // Stored durably; returns the dead letter's id.
-  Result<std::uint64_t> add_dead_letter(DeadLetter letter);
+  // Stored durably; returns the dead letter's id. `once`: `source` and `line` name the payload
+  // for good (a Kafka topic's partition and offset), and a dead letter already stored for them
+  // is kept instead, its id returned, so a payload read again after a crash is stored once.
+  Result<std::uint64_t> add_dead_letter(DeadLetter letter, bool once = false);
   Result<std::vector<DeadLetter>> dead_letters() const;
   Result<std::optional<DeadLetter>> dead_letter(std::uint64_t id) const;
   Status remove_dead_letter(std::uint64_t id);
   Status replace_dead_letter(const DeadLetter& letter);  // same id, new reason and time
+
+  // Where a Kafka connector goes on reading `topic`: each partition's next offset (partitions
+  // never read are absent).
+  Result<std::map<std::uint32_t, std::int64_t>> consumed_offsets(const std::string& topic) const;
+  // Stored durably, and with it every write made before (RocksDB syncs its log in order).
+  Status put_consumed_offsets(const std::string& topic,
+                              const std::map<std::uint32_t, std::int64_t>& next);
 
  private:
   Kv& kv_;

@@ -51,3 +51,33 @@ BOOST_AUTO_TEST_CASE(dead_letters_keep_raw_bytes_in_order) {
   BOOST_TEST_REQUIRE(store.remove_dead_letter(2).ok());
   BOOST_TEST(*store.add_dead_letter(d) == 3u);
 }
+
+BOOST_AUTO_TEST_CASE(a_payload_named_for_good_is_dead_lettered_once_until_retried_away) {
+  auto kv = make_memory_kv();
+  ConnectorStore store(*kv);
+  DeadLetter d{
+      0, Platform::tmall, "kafka:shop.tmall/2", 41, "not JSON", "2026-11-27T00:00:00Z", "{oops"};
+  BOOST_TEST(*store.add_dead_letter(d, true) == 1u);
+  BOOST_TEST(*store.add_dead_letter(d, true) == 1u);  // read again after a crash
+  d.line = 42;
+  BOOST_TEST(*store.add_dead_letter(d, true) == 2u);  // another offset: another payload
+  BOOST_TEST(store.dead_letters()->size() == 2u);
+  BOOST_TEST_REQUIRE(store.remove_dead_letter(1).ok());
+  d.line = 41;
+  BOOST_TEST(*store.add_dead_letter(d, true) == 3u);  // once gone, it may be stored again
+  // Without `once` (a file ingested again) every run stores its own.
+  BOOST_TEST(*store.add_dead_letter(d) == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(consumed_offsets_are_kept_per_topic_and_partition) {
+  auto kv = make_memory_kv();
+  ConnectorStore store(*kv);
+  BOOST_TEST(store.consumed_offsets("shop.tmall")->empty());
+  BOOST_TEST_REQUIRE(store.put_consumed_offsets("shop.tmall", {{0, 12}, {2, 7}}).ok());
+  BOOST_TEST_REQUIRE(store.put_consumed_offsets("shop.jd", {{0, 3}}).ok());
+  BOOST_TEST_REQUIRE(store.put_consumed_offsets("shop.tmall", {{2, 9}, {300, 1}}).ok());
+  const std::map<std::uint32_t, std::int64_t> tmall{{0, 12}, {2, 9}, {300, 1}};
+  BOOST_TEST((*store.consumed_offsets("shop.tmall") == tmall));
+  BOOST_TEST(store.consumed_offsets("shop.jd")->size() == 1u);
+  BOOST_TEST(store.consumed_offsets("shop")->empty());  // a prefix of a name is not the topic
+}

@@ -83,6 +83,14 @@ class Daemon {
     exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return exit_code_;
   }
+  // SIGKILL, as a crash: nothing is finished or flushed. Waits for the process to go.
+  void kill_now() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
   const std::string& listen() const { return listen_; }
   const std::string& publish() const { return publish_; }
   // The HTTP server's URL ("http://127.0.0.1:PORT"); empty when `extra` turned it off.

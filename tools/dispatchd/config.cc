@@ -34,7 +34,17 @@ options (each also a key of the JSON configuration file, with _ for -):
   --log BACKEND            where the event log lives: embedded (default: in the store) or kafka
                            (an Apache Kafka topic shared by several nodes; the store is then
                            this node's replica of it, and starts empty); with kafka:
-%KAFKA%  --ready-file PATH        once serving, write {"listen","publish","http","pid"} there
+%KAFKA%
+Shop orders from Kafka (connectors, with the embedded log): each topic carries one platform's
+payloads, one per record, as `dispatchctl ingest` reads them; they become work orders exactly once
+(README.md, "Connectors"), read at --brokers:
+  --tmall-topic NAME       Tmall / Taobao trades and TMC messages
+  --jd-topic NAME          JD order search pages
+  --gree-mall-topic NAME   the Gree mall feed
+  --fallback-unit UNIT     where orders go that no RouteRegion covers (default: none; such
+                           orders are dead letters)
+
+  --ready-file PATH        once serving, write {"listen","publish","http","pid"} there
   --config FILE            read these settings from a JSON object first; flags override it
   --help                   this text
 
@@ -87,6 +97,16 @@ Status apply(DaemonConfig& c, const std::string& name, const std::string& value)
       return bad("--log must be embedded or kafka, not \"" + value + "\"");
     }
     c.kafka_log = value == "kafka";
+  } else if (name == "tmall-topic" || name == "jd-topic" || name == "gree-mall-topic") {
+    if (value.empty()) return bad("--" + name + " needs a topic name");
+    const std::string platform_name = name.substr(0, name.size() - std::string("-topic").size());
+    auto platform = parse_platform(platform_name == "gree-mall" ? "gree_mall" : platform_name);
+    auto& topics = c.connectors.topics;
+    std::erase_if(topics, [&](const auto& t) { return t.platform == *platform; });
+    topics.push_back({*platform, value});
+  } else if (name == "fallback-unit") {
+    if (value.empty()) return bad("--fallback-unit needs a unit's number");
+    c.connectors.mapping.fallback_unit = UnitId(value);
   } else if (kafka::is_kafka_setting(name)) {
     return kafka::apply_kafka_setting(c.kafka, name, value);
   } else if (name == "log-level") {

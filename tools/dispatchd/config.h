@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "connectors/kafka_source.h"
 #include "engine/kafka/kafka_log.h"
 #include "engine/status.h"
 #include "tools/dispatchd/http.h"
@@ -21,6 +22,9 @@ struct DaemonConfig {
   std::string ready_file;  // written once serving; empty: none
   bool kafka_log = false;  // --log kafka: the store is a replica of a Kafka topic
   kafka::KafkaOptions kafka{.node = kafka::default_node_name()};
+  // Shop-order topics read at --brokers (connectors/kafka_source.h); none: no connector runs.
+  // The source's `kafka` options are this config's, set when it starts.
+  connectors::KafkaSourceOptions connectors;
   bool help = false;
 };
 

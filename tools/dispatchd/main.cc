@@ -7,6 +7,8 @@
 #include <iostream>
 #include <thread>
 
+#include "connectors/ingest.h"
+#include "connectors/kafka_source.h"
 #include "engine/kafka/node.h"
 #include "tools/dispatchd/config.h"
 #include "tools/dispatchd/http.h"
@@ -70,6 +72,15 @@ int main(int argc, char** argv) {
   // caught up with the topic, so the first answers are current.
   std::unique_ptr<kafka::KafkaNode> node;
   std::unique_ptr<Engine> embedded;
+  // With connector topics, the embedded engine shares its store with the connectors' state.
+  std::unique_ptr<connectors::ConnectorSession> with_connectors;
+  const bool has_connectors = !config->connectors.topics.empty();
+  if (has_connectors && config->kafka_log) {
+    log(LogLevel::error,
+        "connector topics need the embedded log: the connectors' state (the shop orders seen, "
+        "the dead letters) is kept in one node's store, which a Kafka log does not replicate");
+    return 2;
+  }
   if (config->kafka_log) {
     log(LogLevel::info, "the log is Kafka topic " + config->kafka.topic + " at " +
                             config->kafka.brokers + "; this is node " + config->kafka.node);
@@ -82,6 +93,13 @@ int main(int argc, char** argv) {
       return 1;
     }
     node = std::move(opened.value());
+  } else if (has_connectors) {
+    auto opened = connectors::open_connector_session(config->data);
+    if (!opened.ok()) {
+      log(LogLevel::error, "cannot use the store " + config->data + ": " + opened.error().message);
+      return 1;
+    }
+    with_connectors = std::move(opened.value());
   } else {
     auto opened = Engine::open(config->data);
     if (!opened.ok()) {
@@ -90,7 +108,14 @@ int main(int argc, char** argv) {
     }
     embedded = std::move(opened.value());
   }
-  Engine& engine = node ? node->engine() : *embedded;
+  Engine& engine = node ? node->engine() : with_connectors ? *with_connectors->engine : *embedded;
+  // Started once serving, so its progress shows in `health` from the first answer.
+  std::unique_ptr<connectors::KafkaSource> source;
+  if (has_connectors) {
+    config->service.connectors_status = [&source] {
+      return source ? source->status() : nlohmann::json::array();
+    };
+  }
   std::atomic<int> code{0};
   // A node whose replica stopped following the topic must not answer as if it did.
   std::jthread watchdog([&](std::stop_token stop) {
@@ -120,6 +145,13 @@ int main(int argc, char** argv) {
       http = std::move(*started);
       log(LogLevel::info, "http on " + http->url());
     }
+    if (has_connectors) {
+      auto options = config->connectors;
+      options.kafka = config->kafka;
+      source = std::make_unique<connectors::KafkaSource>(
+          engine, *with_connectors->store, std::move(options),
+          [](const std::string& note) { log(LogLevel::info, note); });
+    }
     LogHead head = engine.head();
     log(LogLevel::info, "serving " + config->data + " (log at position " +
                             std::to_string(head.position.value()) + ") on " +
@@ -132,11 +164,13 @@ int main(int argc, char** argv) {
       g_stop = true;
     }
     (*server)->run(g_stop);
+    source.reset();  // finishes the batch in hand, whose offsets are then stored
   }
   watchdog.request_stop();
   watchdog.join();
   node.reset();  // each finishes what was submitted; everything acknowledged is durable
   embedded.reset();
+  with_connectors.reset();
   log(LogLevel::info, "stopped");
   return code;
 }

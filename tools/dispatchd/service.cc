@@ -220,9 +220,11 @@ Result<json> Service::health() const {
   LogHead head = engine_.head();
   auto uptime =
       std::chrono::duration_cast<std::chrono::seconds>(sessions_.now() - started_).count();
-  return ok(json{{"status", "serving"},
-                 {"head", {{"position", head.position.value()}, {"hash", head.hash}}},
-                 {"uptime_seconds", uptime}});
+  json reply{{"status", "serving"},
+             {"head", {{"position", head.position.value()}, {"hash", head.hash}}},
+             {"uptime_seconds", uptime}};
+  if (options_.connectors_status) reply["connectors"] = options_.connectors_status();
+  return ok(std::move(reply));
 }
 
 Result<Session> Service::session_of(const json& request, bool allow_initial) {

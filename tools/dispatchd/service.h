@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -36,6 +37,8 @@ struct ServiceOptions {
   accounts::HashCost hash_cost = accounts::HashCost::interactive;
   std::chrono::seconds session_ttl = std::chrono::hours(12);
   std::size_t max_request_bytes = 1 << 20;  // larger requests get `invalid`, unread
+  // When set, `health` carries what it returns as "connectors" (the Kafka connectors' progress).
+  std::function<nlohmann::json()> connectors_status;
 };
 
 class Service {

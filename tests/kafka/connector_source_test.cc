@@ -1,0 +1,134 @@
+// dispatchd reading shop orders from a Kafka topic (connectors/kafka_source.h) against the real
+// broker: killed with SIGKILL midway through the topic and started again, it leaves every shop
+// order in the store exactly once, and every bad payload as one dead letter.
+#define BOOST_TEST_MODULE kafka_connector_source
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "engine/kafka/kafka_log.h"
+#include "tests/support/daemon.h"
+#include "tests/support/process.h"
+
+using nlohmann::json;
+using namespace dispatch;
+using dispatch::testing::Daemon;
+using dispatch::testing::run;
+using dispatch::testing::TempDir;
+using dispatch::testing::WireClient;
+
+namespace {
+
+std::string brokers() {
+  const char* configured = std::getenv("DISPATCH_KAFKA_BROKERS");
+  return configured != nullptr ? configured : "127.0.0.1:19092";
+}
+
+// The connector's progress as `health` reports it.
+json connector_status(const Daemon& daemon) {
+  WireClient client(daemon.listen());
+  json health = client.request(json{{"op", "health"}});
+  BOOST_TEST_REQUIRE(health["ok"] == true, health.dump());
+  BOOST_TEST_REQUIRE(health["connectors"].size() == 1u, health.dump());
+  return health["connectors"][0];
+}
+
+std::string ctl(const std::string& args) {
+  auto out = run(dispatch::testing::dispatchctl() + " " + args);
+  BOOST_TEST_REQUIRE(out.exit_code == 0, "dispatchctl " + args);
+  return out.out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_connector_killed_midway_through_its_topic_leaves_each_order_once) {
+  TempDir dir;
+  const std::string data = dir.path() + "/store";
+  ctl("apply " + dispatch::testing::source_dir() + "/tests/data/connectors/org.jsonl --data " +
+      data + " --json > /dev/null");
+
+  // The topic: two bad payloads, then paid Tmall trades, over three partitions.
+  kafka::KafkaOptions topic;
+  topic.brokers = brokers();
+  topic.topic = "test.shop.tmall." + std::to_string(::getpid()) + "." +
+                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  topic.partitions = 3;
+  BOOST_TEST_REQUIRE(kafka::ensure_topic(topic).ok());
+  constexpr int kTrades = 6000;
+  const std::string trades = dir.path() + "/trades.jsonl";
+  {
+    std::ofstream bad(trades);
+    bad << "{this is not json\n"
+        << R"({"trade_fullinfo_get_response":{"trade":{"status":"WAIT_SELLER_SEND_GOODS"}}})"
+        << '\n';
+  }
+  BOOST_TEST_REQUIRE(run(dispatch::testing::source_dir() + "/tools/gen-tmall-trades " +
+                         std::to_string(kTrades) + " >> " + trades)
+                         .exit_code == 0);
+  const int records = kTrades + 2;
+  // Keyed by line (a tab never stands raw in JSON), so the records spread over the partitions.
+  BOOST_TEST_REQUIRE(run("awk '{print NR \"\\t\" $0}' " + trades +
+                         " | timeout 120 kcat -P -K '\t' -b " + topic.brokers + " -t " +
+                         topic.topic)
+                         .exit_code == 0);
+
+  const std::vector<std::string> flags{"--tmall-topic", topic.topic, "--brokers", topic.brokers};
+  int killed_at = 0;
+  {
+    Daemon daemon(data, flags);
+    // Kill it once some batches are done and before the topic is.
+    json status;
+    for (int i = 0; i < 2400; ++i) {
+      status = connector_status(daemon);
+      if (status["consumed"].get<int>() > 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    daemon.kill_now();
+    killed_at = status["consumed"].get<int>();
+    BOOST_TEST_MESSAGE("killed after " << status["consumed"] << " of " << records << " records");
+    BOOST_TEST_REQUIRE(status["consumed"].get<int>() > 0, status.dump());
+    BOOST_TEST_REQUIRE(status["consumed"].get<int>() < records, status.dump());
+  }
+  json status;
+  {
+    Daemon daemon(data, flags);
+    for (int i = 0; i < 2400; ++i) {
+      status = connector_status(daemon);
+      if (status["consumed"].get<int>() == records && status.value("lag", -1) == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    BOOST_TEST(daemon.stop() == 0);
+  }
+  BOOST_TEST_REQUIRE(status["consumed"].get<int>() == records, status.dump());
+  BOOST_TEST(status["state"] == "reading");
+  BOOST_TEST(status["lag"] == 0);
+  BOOST_TEST(status["next_offsets"].size() == 3u);
+  // It went on from the offsets stored before the kill, not from the beginning.
+  BOOST_TEST(status["counts"]["read"].get<int>() <= records - killed_at);
+
+  // Every trade made its delivery and installation order exactly once.
+  std::map<std::string, int> created;
+  for (const auto& line : dispatch::testing::lines(ctl("log --json --data " + data))) {
+    json record = json::parse(line);
+    if (record["type"] == "OrderCreated") ++created[record["order_id"].get<std::string>()];
+  }
+  BOOST_TEST(created.size() == 2u * kTrades);
+  int twice = 0;
+  for (const auto& [order, times] : created) twice += times != 1;
+  BOOST_TEST(twice == 0);
+
+  // The two bad payloads are one dead letter each, named by partition and offset.
+  json letters = json::parse(ctl("connectors dead-letters --json --data " + data))["dead_letters"];
+  BOOST_TEST_REQUIRE(letters.size() == 2u, letters.dump());
+  std::set<std::string> raws;
+  for (const auto& letter : letters) {
+    raws.insert(letter["raw"].get<std::string>());
+    BOOST_TEST(letter["source"].get<std::string>().rfind("kafka:" + topic.topic + "/", 0) == 0u);
+  }
+  BOOST_TEST(raws.count("{this is not json") == 1u);
+  BOOST_TEST(ctl("verify --data " + data + " --json").find("\"ok\":true") != std::string::npos);
+}
