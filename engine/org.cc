@@ -150,6 +150,16 @@ bool Org::apply(const Event& event) {
           }
         } else if constexpr (std::is_same_v<T, ev::StaffRegistered>) {
           StaffInfo& info = staff_[b.staff_id];
+          if (info.id.str().empty() || info.unit != b.unit) {
+            if (!info.id.str().empty()) {
+              if (auto old = units_.find(info.unit); old != units_.end()) {
+                std::erase(old->second.staff, b.staff_id);
+              }
+            }
+            if (auto unit = units_.find(b.unit); unit != units_.end()) {
+              unit->second.staff.push_back(b.staff_id);
+            }
+          }
           info.id = b.staff_id;
           info.unit = b.unit;
           info.name = b.name;

@@ -21,6 +21,7 @@ struct UnitInfo {
   std::optional<UnitId> parent;
   std::vector<UnitId> children;
   std::vector<UnitId> linked_outlets;  // for sales units: the service outlets they may pass to
+  std::vector<StaffId> staff;          // its service persons, in the order they were registered
   Version version;                     // of the stream unit/<id>
 };
 

@@ -432,3 +432,40 @@ BOOST_AUTO_TEST_CASE(static_files_come_from_the_web_root_and_never_from_outside_
   BOOST_TEST(http.get("/link.txt").status == 404);
   BOOST_TEST(http.get("/missing.js").status == 404);
 }
+
+BOOST_AUTO_TEST_CASE(the_org_query_tells_a_console_who_is_who_within_what_it_may_see) {
+  Site site;
+  HttpClient http = site.http();
+  std::string outlet = site.token("S2100911");
+  HttpReply reply = http.get("/api/query/org", outlet);
+  BOOST_TEST_REQUIRE(reply.status == 200, reply.body);
+  json org = reply.json();
+  BOOST_TEST(org["account"] == "S2100911");
+  BOOST_TEST(org["role"] == "unit");
+  BOOST_TEST(org["unit"]["name"] == "珠海香洲售后网点");
+  BOOST_TEST(org["unit"]["kind"] == "service_outlet");
+  BOOST_TEST(org["parent"]["unit_id"] == "ZHKF");
+  BOOST_TEST_REQUIRE(org["children"].size() == 1u);
+  BOOST_TEST(org["children"][0]["unit_id"] == "S2100911-01");
+  BOOST_TEST_REQUIRE(org["technicians"].size() == 2u);  // in the order they were registered
+  BOOST_TEST(org["technicians"][0]["staff_id"] == "S21009110001");
+  BOOST_TEST(org["technicians"][1]["name"] == "测试员2");
+  BOOST_TEST(org["linked_outlets"].empty());
+  // A unit below may be named; a sibling or a unit above may not.
+  json below = http.get("/api/query/org?unit=S2100911-01", outlet).json();
+  BOOST_TEST(below["technicians"][0]["name"] == "测试员3");
+  BOOST_TEST(http.get("/api/query/org?unit=S2100912", outlet).status == 403);
+  BOOST_TEST(http.get("/api/query/org?unit=ZHKF", outlet).status == 403);
+  // A sales outlet learns the service outlets it may pass orders to.
+  json sales = http.get("/api/query/org", site.token("X250001201")).json();
+  BOOST_TEST(sales["linked_outlets"][0]["unit_id"] == "S2100911");
+  // A technician sees themselves and their unit, nothing of the unit's people.
+  std::string tech = site.token("S21009110002");
+  json me = http.get("/api/query/org", tech).json();
+  BOOST_TEST(me["role"] == "staff");
+  BOOST_TEST(me["staff"]["name"] == "测试员2");
+  BOOST_TEST(me["unit"]["unit_id"] == "S2100911");
+  BOOST_TEST(!me.contains("technicians"));
+  BOOST_TEST(http.get("/api/query/org?unit=S2100911-01", tech).status == 403);
+  BOOST_TEST(http.get("/api/query/org").status == 401);
+}

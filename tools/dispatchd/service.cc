@@ -51,6 +51,65 @@ json ok(json body = json::object()) {
   return body;
 }
 
+json unit_json(const UnitInfo& unit) {
+  json j{{"unit_id", unit.id.str()}, {"name", unit.name}, {"kind", unit.kind}};
+  if (unit.parent) j["parent"] = unit.parent->str();
+  return j;
+}
+
+// The "org" query (for the web console): who the viewer is, and for a unit (the viewer's own, or
+// `unit` in its subtree) its name, its parent, its direct subordinate units ("children"), the
+// service outlets a sales unit is linked to ("linked_outlets") and its service persons
+// ("technicians"): what a console needs to label units and offer dispatch targets. A technician
+// sees only themselves and their unit.
+Result<json> org_view(const Org& org, const AccountId& viewer, const std::string& unit_param) {
+  json answer{{"account", viewer.str()}};
+  const ActorRole role = org.role_of(viewer);
+  const UnitInfo* unit = nullptr;
+  if (role == ActorRole::staff) {
+    answer["role"] = "staff";
+    const StaffInfo* me = org.staff(StaffId(viewer.str()));
+    answer["staff"] = {{"staff_id", me->id.str()},
+                       {"name", me->name},
+                       {"phone", me->phone},
+                       {"unit", me->unit.str()}};
+    if (!unit_param.empty() && unit_param != me->unit.str()) {
+      return make_error(ErrorCode::forbidden, viewer.str() + " may not see unit " + unit_param,
+                        "unit");
+    }
+    if (const UnitInfo* own = org.unit(me->unit)) answer["unit"] = unit_json(*own);
+    return answer;
+  }
+  answer["role"] = role == ActorRole::admin ? "admin" : role == ActorRole::unit ? "unit" : "other";
+  std::string wanted = unit_param.empty() ? viewer.str() : unit_param;
+  if (unit_param.empty() && role != ActorRole::unit) return answer;
+  Status allowed = may_see_stats(org, viewer, UnitId(wanted));
+  if (!allowed.ok()) return allowed.error();
+  unit = org.unit(UnitId(wanted));
+  if (unit == nullptr) return make_error(ErrorCode::not_found, "no unit " + wanted, "unit");
+  answer["unit"] = unit_json(*unit);
+  if (unit->parent) {
+    if (const UnitInfo* parent = org.unit(*unit->parent)) answer["parent"] = unit_json(*parent);
+  }
+  json children = json::array(), linked = json::array(), staff = json::array();
+  for (const UnitId& id : unit->children) {
+    if (const UnitInfo* child = org.unit(id)) children.push_back(unit_json(*child));
+  }
+  for (const UnitId& id : unit->linked_outlets) {
+    if (const UnitInfo* outlet = org.unit(id)) linked.push_back(unit_json(*outlet));
+  }
+  for (const StaffId& id : unit->staff) {
+    if (const StaffInfo* person = org.staff(id)) {
+      staff.push_back(
+          {{"staff_id", person->id.str()}, {"name", person->name}, {"phone", person->phone}});
+    }
+  }
+  answer["children"] = std::move(children);
+  answer["linked_outlets"] = std::move(linked);
+  answer["technicians"] = std::move(staff);
+  return answer;
+}
+
 // Checks the login, or the old password of change_password; a wrong one counts toward lockout.
 Status check_password(Engine& engine, Sessions& sessions, const AccountId& account,
                       const std::string& password) {
@@ -334,8 +393,12 @@ Result<json> Service::query(const json& request) {
     auto limit = count_field(request, "limit", kDefaultFolderLimit);
     if (!limit.ok()) return limit.error();
     answer = engine_.search(viewer, *filter, *limit, text_or_empty(request, "after"));
+  } else if (*kind == "org") {
+    std::string unit = text_or_empty(request, "unit");
+    engine_.read_org([&](const Org& org) { answer = org_view(org, viewer, unit); });
   } else {
-    return invalid("unknown query \"" + *kind + "\"; one of folder, order, stats, search", "query");
+    return invalid("unknown query \"" + *kind + "\"; one of folder, order, stats, search, org",
+                   "query");
   }
   if (!answer.ok()) return answer.error();
   return ok(std::move(*answer));
