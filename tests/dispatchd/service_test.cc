@@ -73,8 +73,10 @@ struct Wire {
       json reply = engine->execute(std::move(*c));
       BOOST_TEST_REQUIRE(reply["ok"] == true, reply.dump());
     }
-    service = std::make_unique<Service>(*engine, ServiceOptions{accounts::HashCost::minimum, kTtl},
-                                        [this] { return now; });
+    ServiceOptions options;
+    options.hash_cost = accounts::HashCost::minimum;
+    options.session_ttl = kTtl;
+    service = std::make_unique<Service>(*engine, options, [this] { return now; });
   }
 
   json send_text(std::string_view bytes) {
