@@ -73,10 +73,10 @@ struct Wire {
       json reply = engine->execute(std::move(*c));
       BOOST_TEST_REQUIRE(reply["ok"] == true, reply.dump());
     }
-    ServiceOptions options;
-    options.hash_cost = accounts::HashCost::minimum;
-    options.session_ttl = kTtl;
-    service = std::make_unique<Service>(*engine, options, [this] { return now; });
+    ServiceOptions service_options;
+    service_options.hash_cost = accounts::HashCost::minimum;
+    service_options.session_ttl = kTtl;
+    service = std::make_unique<Service>(*engine, service_options, [this] { return now; });
   }
 
   json send_text(std::string_view bytes) {
