@@ -184,7 +184,7 @@ Status Engine::start() {
   if (options_.publisher) {
     Status checked = check_replica_layout();
     if (!checked.ok()) return checked;
-    needs_catch_up_ = true;  // until the replicator has read the shared log to its end
+    require_catch_up();  // until the replicator has read the shared log to its end
   }
   Status s = log_.open();
   if (!s.ok()) return s;
@@ -447,6 +447,15 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
     for (auto& pending : batch) pending.reply.set_value(error_reply(pending.command, waiting));
     return;
   }
+  if (options_.publisher) {
+    Status allowed = options_.publisher->may_decide();
+    if (!allowed.ok()) {
+      for (auto& pending : batch) {
+        pending.reply.set_value(error_reply(pending.command, allowed.error()));
+      }
+      return;
+    }
+  }
   std::lock_guard write_lock(write_mutex_);
   WriteSet writes;
   batch_error_.reset();
@@ -467,12 +476,12 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
     // more until it has read the shared log to its end.
     written = options_.publisher->publish(batch_records_);
     published = written.ok();
-    if (!published) needs_catch_up_ = true;
+    if (!published) require_catch_up();
   }
   if (written.ok() && !writes.empty()) {
     written = kv_->write(writes, options_.durable);
     if (!written.ok() && published) {
-      needs_catch_up_ = true;
+      require_catch_up();
       written = make_error(ErrorCode::unavailable,
                            "the command is in the shared log, but this node could not store it (" +
                                written.error().message +

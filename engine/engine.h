@@ -127,9 +127,19 @@ class Engine {
   Result<std::map<std::uint32_t, std::int64_t>> next_offsets() const;
   // Whether commands wait for the replica to catch up with the shared log.
   bool needs_catch_up() const { return needs_catch_up_; }
-  // Told by the replicator when it has applied everything the shared log held when needs_catch_up
-  // was last seen true.
-  void caught_up() { needs_catch_up_ = false; }
+  // Makes commands wait until the replica has caught up anew (a node elected to decide must
+  // first read what the previous decider wrote). Thread-safe.
+  void require_catch_up() {
+    ++catch_up_requests_;
+    needs_catch_up_ = true;
+  }
+  // Which catch-up a replicator is working on: read before it measures the shared log's end.
+  std::uint64_t catch_up_request() const { return catch_up_requests_; }
+  // Told by the replicator when it has applied everything the shared log held when it measured
+  // its end for `request`; commands wait on when a later catch-up was required meanwhile.
+  void caught_up(std::uint64_t request) {
+    if (request == catch_up_requests_) needs_catch_up_ = false;
+  }
   const LogLayout& layout() const { return log_.layout(); }
 
   // Read-your-writes across nodes: waits until this node has applied the event at `position` (a
@@ -174,6 +184,7 @@ class Engine {
   std::vector<PublishedRecord> batch_records_;          // with a publisher: what it publishes
   std::vector<CommitListener> listeners_;
   std::atomic<bool> needs_catch_up_{false};
+  std::atomic<std::uint64_t> catch_up_requests_{0};
   std::map<std::uint32_t, std::int64_t> next_offsets_;  // a replica's, as committed
   // Per chain, the highest position committed: what wait_for waits on.
   mutable std::mutex applied_mutex_;

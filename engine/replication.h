@@ -53,6 +53,9 @@ class LogPublisher {
   // What the shared log is (e.g. "kafka topic dispatch.events"): recorded in a store the first time
   // it is used, and a store that recorded another is refused.
   virtual std::string name() const = 0;
+  // Whether this node may decide commands now (a Kafka node decides only while elected, see
+  // engine/kafka/kafka_log.h); `unavailable`, saying why, when it may not.
+  virtual Status may_decide() const { return Status::success(); }
   // Makes `records` durable in the shared log, all of them or none, and returns only then.
   // `unavailable` when that could not be done in time; the outcome may then be unknown (a commit
   // that timed out), so the caller must catch up with the shared log before deciding again.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <thread>
 #include <utility>
 
@@ -37,9 +38,12 @@ Status check_options(const KafkaOptions& options) {
 }
 
 // A client of `type` with the brokers and `settings`.
+// `customize` sets what Settings cannot name (callbacks).
 Result<rd_kafka_t*> make_client(rd_kafka_type_t type, const KafkaOptions& options,
-                                Settings settings) {
+                                Settings settings,
+                                const std::function<void(rd_kafka_conf_t*)>& customize = {}) {
   Conf conf(rd_kafka_conf_new(), &rd_kafka_conf_destroy);
+  if (customize) customize(conf.get());
   settings.insert(settings.begin(), {"bootstrap.servers", options.brokers});
   settings.emplace_back("client.id", "dispatchd-" + options.node);
   char why[512];
@@ -252,15 +256,127 @@ Status ensure_topic(const KafkaOptions& options) {
   return check_partition_count(owner.get(), options);
 }
 
+// ---- Election ----
+
+// librdkafka's callbacks are plain functions; this one reaches the Election through the opaque.
+struct ElectionCallbacks {
+  static void rebalance(rd_kafka_t* consumer, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+    auto* election = static_cast<Election*>(opaque);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      rd_kafka_assign(consumer, partitions);
+      // Nothing is read through this consumer: the group only tells who holds partition 0.
+      rd_kafka_pause_partitions(consumer, partitions);
+      bool zero = false;
+      for (int i = 0; i < partitions->cnt; ++i) zero = zero || partitions->elems[i].partition == 0;
+      election->assigned(zero);
+    } else {
+      election->revoked();  // first, so no batch is decided on a partition being given away
+      rd_kafka_assign(consumer, nullptr);
+    }
+  }
+};
+
+Election::Election(KafkaOptions options, std::function<void()> gained, Note note)
+    : options_(std::move(options)), gained_(std::move(gained)), note_(std::move(note)) {
+  if (!note_) note_ = [](const std::string&) {};
+}
+
+Result<std::unique_ptr<Election>> Election::start(const KafkaOptions& options,
+                                                  std::function<void()> gained, Note note) {
+  Status checked = check_options(options);
+  if (!checked.ok()) return checked.error();
+  std::unique_ptr<Election> election(new Election(options, std::move(gained), std::move(note)));
+  auto client = make_client(RD_KAFKA_CONSUMER, options,
+                            {{"group.id", "dispatch." + options.topic + ".deciders"},
+                             {"enable.auto.commit", "false"},
+                             {"auto.offset.reset", "latest"},
+                             // How soon a dead decider's partition 0 goes to a survivor: the
+                             // broker's smallest session by default.
+                             {"session.timeout.ms", "6000"},
+                             {"heartbeat.interval.ms", "1000"},
+                             {"partition.assignment.strategy", "range"},
+                             {"allow.auto.create.topics", "false"}},
+                            [&](rd_kafka_conf_t* conf) {
+                              rd_kafka_conf_set_rebalance_cb(conf, &ElectionCallbacks::rebalance);
+                              rd_kafka_conf_set_opaque(conf, election.get());
+                            });
+  if (!client.ok()) return client.error();
+  election->consumer_ = *client;
+  rd_kafka_poll_set_consumer(election->consumer_);
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, options.topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(election->consumer_, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return unavailable("cannot join the deciders of Kafka topic " + options.topic,
+                       rd_kafka_err2str(err));
+  }
+  election->thread_ = std::thread([e = election.get()] { e->run(); });
+  return election;
+}
+
+Election::~Election() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (consumer_ == nullptr) return;
+  rd_kafka_consumer_close(consumer_);  // leaves the group: partition 0 moves on at once
+  rd_kafka_destroy(consumer_);
+}
+
+void Election::run() {
+  std::string last_problem;
+  while (!stopping_) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_, 100);
+    if (message == nullptr) continue;
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+        message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      std::string problem = rd_kafka_message_errstr(message);
+      if (problem != last_problem) note_("the deciders' group: " + problem);
+      last_problem = std::move(problem);
+    }
+    rd_kafka_message_destroy(message);
+  }
+}
+
+void Election::assigned(bool with_partition_zero) {
+  settled_ = true;
+  if (!with_partition_zero) {
+    revoked();
+    return;
+  }
+  if (deciding_) return;
+  gained_();  // the node catches up before it decides
+  ++term_;
+  deciding_ = true;
+  note_("node " + options_.node + " decides commands now (it holds partition 0 of the group " +
+        "dispatch." + options_.topic + ".deciders)");
+}
+
+void Election::revoked() {
+  if (deciding_.exchange(false)) note_("node " + options_.node + " no longer decides commands");
+}
+
 // ---- KafkaPublisher ----
 
 Result<std::unique_ptr<KafkaPublisher>> KafkaPublisher::open(const KafkaOptions& options) {
   Status topic = ensure_topic(options);
   if (!topic.ok()) return topic.error();
   std::unique_ptr<KafkaPublisher> publisher(new KafkaPublisher(options));
+  if (options.elect) return publisher;  // a producer only while it decides
   Status started = publisher->start_producer(/*patient=*/true);
   if (!started.ok()) return started.error();
   return publisher;
+}
+
+Status KafkaPublisher::may_decide() const {
+  if (!options_.elect) return Status::success();
+  const Election* election = election_;
+  if (election != nullptr && election->deciding()) return Status::success();
+  return make_error(ErrorCode::unavailable,
+                    "node " + options_.node +
+                        " does not decide commands now: another node of the group does, or one "
+                        "is being elected; send the command to another node, or retry");
 }
 
 KafkaPublisher::~KafkaPublisher() { drop_producer(); }
@@ -314,13 +430,36 @@ void KafkaPublisher::abandon_transaction() {
 }
 
 Status KafkaPublisher::settle() {
+  std::lock_guard lock(mutex_);
+  return settle_locked();
+}
+
+Status KafkaPublisher::settle_locked() {
+  if (options_.elect) {
+    const Election* election = election_;
+    if (election == nullptr || !election->deciding()) {
+      drop_producer();  // so a node that does not decide never fences the one that does
+      return Status::success();
+    }
+    if (producer_ != nullptr && producer_term_ != election->term()) drop_producer();
+    if (producer_ == nullptr) {
+      const std::uint64_t term = election->term();
+      Status started = start_producer(/*patient=*/false);
+      if (!started.ok()) return started;
+      producer_term_ = term;
+    }
+    return Status::success();
+  }
   if (producer_ != nullptr) return Status::success();
   return start_producer(/*patient=*/false);
 }
 
 Status KafkaPublisher::publish(const std::vector<PublishedRecord>& records) {
   if (records.empty()) return Status::success();
-  Status ready = settle();
+  Status allowed = may_decide();
+  if (!allowed.ok()) return allowed;
+  std::lock_guard lock(mutex_);
+  Status ready = settle_locked();
   if (!ready.ok()) return ready;
   const std::string what = "the batch did not reach Kafka topic " + options_.topic;
   if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer_)) {

@@ -11,16 +11,29 @@
 // whose producer another fenced gets `unavailable` and catches up before it decides again (see
 // Replicator), which keeps every chain linear. KafkaReader reads every partition with
 // isolation.level=read_committed, so aborted batches are never seen.
+//
+// Which node decides: dispatchd nodes (KafkaOptions::elect) join the consumer group
+// "dispatch.<topic>.deciders" and the member the group assigns partition 0 decides every command;
+// the others serve reads and answer commands `unavailable`, naming no false outcome. A node that
+// gains partition 0 first fences the previous decider's producer and reads the topic to its end
+// (Election, Replicator); one that loses it stops deciding at once and drops its producer. When
+// the decider dies, the group gives partition 0 to a survivor once the dead node's session
+// expires (6 s). Nodes that do not elect (dispatchctl) decide whenever asked, fencing whichever
+// node decided before, which then catches up and takes over again on its next batch.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "engine/replication.h"
@@ -40,6 +53,8 @@ struct KafkaOptions {
   std::string node = "node-1";
   // How long a batch may take to reach the topic before its commands are `unavailable`.
   std::chrono::milliseconds timeout{5000};
+  // Decide only while elected (see above): for long-running nodes sharing the work.
+  bool elect = false;
 };
 
 // The node name to use when none is configured: the host's name.
@@ -63,23 +78,71 @@ Result<std::uint32_t> topic_partitions(const KafkaOptions& options);
 // options are out of range (partitions 1..256).
 Status ensure_topic(const KafkaOptions& options);
 
+// This node's membership of the deciders' group (see above). Thread-safe.
+class Election {
+ public:
+  using Note = std::function<void(const std::string&)>;
+  // Joins the group. `gained` runs when this node is assigned partition 0, before deciding()
+  // turns true: the node must then catch up (Engine::require_catch_up). Errors: `invalid` for a
+  // refused setting.
+  static Result<std::unique_ptr<Election>> start(const KafkaOptions& options,
+                                                 std::function<void()> gained, Note note = {});
+  // Leaves the group, so another node takes over at once rather than after the session timeout.
+  ~Election();
+  Election(const Election&) = delete;
+  Election& operator=(const Election&) = delete;
+
+  bool deciding() const { return deciding_; }
+  // Whether the group has assigned this node its partitions at least once (with or without
+  // partition 0): until then no node may be known to decide.
+  bool settled() const { return settled_; }
+  // How many times this node gained partition 0: a producer of an earlier term may have been
+  // fenced, so it is made anew.
+  std::uint64_t term() const { return term_; }
+
+ private:
+  Election(KafkaOptions options, std::function<void()> gained, Note note);
+  void run();
+  void assigned(bool with_partition_zero);
+  void revoked();
+  friend struct ElectionCallbacks;
+
+  KafkaOptions options_;
+  std::function<void()> gained_;
+  Note note_;
+  rd_kafka_s* consumer_ = nullptr;
+  std::atomic<bool> deciding_{false};
+  std::atomic<bool> settled_{false};
+  std::atomic<std::uint64_t> term_{0};
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
 class KafkaPublisher : public LogPublisher {
  public:
-  // Ensures the topic and starts the transactional producer. Errors as ensure_topic, and
-  // `unavailable` when the producer cannot be initialised in time.
+  // Ensures the topic and, unless options.elect, starts the transactional producer (an electing
+  // node starts one only while it decides). Errors as ensure_topic, and `unavailable` when the
+  // producer cannot be initialised in time.
   static Result<std::unique_ptr<KafkaPublisher>> open(const KafkaOptions& options);
   ~KafkaPublisher() override;
 
+  // The election this publisher follows (options.elect): it decides only while elected. Until
+  // one is set, an electing publisher decides nothing. `election` outlives the publisher's use.
+  void follow(const Election* election) { election_ = election; }
+
   LogLayout layout() const override { return LogLayout{options_.partitions}; }
   std::string name() const override { return "kafka topic " + options_.topic; }
+  Status may_decide() const override;
   Status publish(const std::vector<PublishedRecord>& records) override;
   // Ensures no transaction of this node is open: after a failed publish whose abort failed too,
-  // the producer is made anew (which aborts or completes the old transaction at the broker).
+  // the producer is made anew (which aborts or completes the old transaction at the broker). An
+  // electing node holds a producer only while it decides, and one of its current term.
   // `unavailable` while the brokers cannot be reached.
   Status settle() override;
 
  private:
   explicit KafkaPublisher(KafkaOptions options) : options_(std::move(options)) {}
+  Status settle_locked();
   // `patient`: retry a broker's passing refusals for a few timeouts, not one.
   Status start_producer(bool patient);
   void drop_producer();
@@ -87,7 +150,10 @@ class KafkaPublisher : public LogPublisher {
   void abandon_transaction();
 
   KafkaOptions options_;
+  std::atomic<const Election*> election_{nullptr};
+  std::mutex mutex_;  // publish and settle come from different threads
   rd_kafka_s* producer_ = nullptr;
+  std::uint64_t producer_term_ = 0;  // the election term the producer was made in
 };
 
 class KafkaReader {

@@ -1,6 +1,8 @@
 // Opening and closing a Kafka node in order (node.h).
 #include "engine/kafka/node.h"
 
+#include <thread>
+
 namespace dispatch::kafka {
 
 Result<std::unique_ptr<KafkaNode>> KafkaNode::open(const std::string& dir,
@@ -18,17 +20,34 @@ Result<std::unique_ptr<KafkaNode>> KafkaNode::open(const std::string& dir,
   auto engine = Engine::open(dir, std::move(options));
   if (!engine.ok()) return engine.error();
   node->engine_ = std::move(engine.value());
-  auto replicator = Replicator::start(*node->engine_, *node->publisher_, kafka, std::move(note));
+  auto replicator = Replicator::start(*node->engine_, *node->publisher_, kafka, note);
   if (!replicator.ok()) return replicator.error();
   node->replicator_ = std::move(replicator.value());
   for (;;) {
     Status caught_up = node->replicator_->wait_caught_up(std::chrono::milliseconds(200));
-    if (caught_up.ok()) return node;
+    if (caught_up.ok()) break;
     if (node->replicator_->failure()) return caught_up.error();
     if (cancel != nullptr && *cancel) {
       return make_error(ErrorCode::unavailable, "stopped before catching up with the topic");
     }
   }
+  if (kafka.elect) {
+    // Joined once caught up, so the node elected first needs little more reading to decide.
+    Engine* engine = node->engine_.get();
+    auto election = Election::start(
+        kafka, [engine] { engine->require_catch_up(); }, note);
+    if (!election.ok()) return election.error();
+    node->election_ = std::move(election.value());
+    node->publisher_->follow(node->election_.get());
+    // The first answers come once the group has settled who decides, for a while at most: a
+    // node of a broker that is slow to form the group serves reads meanwhile.
+    const auto deadline = std::chrono::steady_clock::now() + 2 * kafka.timeout;
+    while (!node->election_->settled() && std::chrono::steady_clock::now() < deadline &&
+           !(cancel != nullptr && *cancel)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return node;
 }
 
 namespace {
@@ -71,7 +90,10 @@ Status copy_topic(const std::string& dir, KafkaOptions options, Replicator::Note
 KafkaNode::~KafkaNode() {
   replicator_.reset();  // it hands records to the engine
   engine_.reset();      // finishes what was submitted, which may publish
+  election_.reset();    // leaves the group once nothing can ask the publisher to decide
   publisher_.reset();
 }
+
+bool KafkaNode::deciding() const { return election_ == nullptr || election_->deciding(); }
 
 }  // namespace dispatch::kafka

@@ -1,6 +1,8 @@
 // One node of a deployment whose log is a Kafka topic: the publisher, the engine over this node's
-// replica store and the replicator, opened in that order and closed in the reverse one. dispatchd
-// serves one; dispatchctl opens one for local work against the topic (such as admin-password).
+// replica store, the replicator and (for dispatchd) its election as the deciding node, opened in
+// that order; the election is closed after the engine, so nothing decides once it is gone.
+// dispatchd serves one; dispatchctl opens one for local work against the topic (such as
+// admin-password).
 #pragma once
 
 #include <atomic>
@@ -25,7 +27,8 @@ class KafkaNode {
   // Opens the node over the store in `dir` and returns once the replica holds everything the
   // topic held at open, or `cancel` became true (then `unavailable`). Errors: those of
   // KafkaPublisher::open, Engine::open and Replicator::start, and the replicator's failure.
-  // `options.publisher` is set here.
+  // `options.publisher` is set here. With `kafka.elect` it joins the deciders' group once caught
+  // up and waits (at most twice kafka.timeout) for the group to say whether it decides.
   static Result<std::unique_ptr<KafkaNode>> open(const std::string& dir, const KafkaOptions& kafka,
                                                  EngineOptions options = {},
                                                  Replicator::Note note = {},
@@ -36,6 +39,9 @@ class KafkaNode {
 
   Engine& engine() { return *engine_; }
   const Replicator& replicator() const { return *replicator_; }
+  // Whether this node decides commands now: always without KafkaOptions::elect, otherwise while
+  // the deciders' group assigns it partition 0.
+  bool deciding() const;
 
  private:
   KafkaNode() = default;
@@ -43,6 +49,7 @@ class KafkaNode {
   std::shared_ptr<KafkaPublisher> publisher_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Replicator> replicator_;
+  std::unique_ptr<Election> election_;  // with KafkaOptions::elect
 };
 
 }  // namespace dispatch::kafka

@@ -61,6 +61,7 @@ void Replicator::fail(Error error) {
 
 void Replicator::run() {
   std::optional<std::map<std::uint32_t, std::int64_t>> target;  // where the topic ended when asked
+  std::uint64_t request = 0;  // the catch-up `target` serves (Engine::catch_up_request)
   std::string last_problem;
   std::uint64_t applied = 0;
   std::vector<ReceivedRecord> waiting;  // records whose org_head chain 0 has not reached yet
@@ -72,8 +73,10 @@ void Replicator::run() {
   };
   while (!stopping_) {
     if (engine_.needs_catch_up() && !target) {
+      request = engine_.catch_up_request();
       // No transaction of this node may be open while the end is measured, or a batch whose
-      // commit is undecided could land after it.
+      // commit is undecided could land after it; a node elected to decide fences the previous
+      // decider here, so the end includes everything it wrote.
       Status settled = publisher_.settle();
       if (!settled.ok()) {
         retry(settled.error());
@@ -115,10 +118,12 @@ void Replicator::run() {
       target.reset();
       {
         std::lock_guard lock(mutex_);  // so that a waiter cannot miss the change
-        engine_.caught_up();
+        engine_.caught_up(request);
       }
       changed_.notify_all();
-      if (note_) note_("caught up with the topic (" + std::to_string(applied) + " records read)");
+      if (note_ && !engine_.needs_catch_up()) {
+        note_("caught up with the topic (" + std::to_string(applied) + " records read)");
+      }
     } else if (target && note_ && std::chrono::steady_clock::now() - last_note > kProgressEvery) {
       note_("catching up with the topic: " + std::to_string(applied) + " records read");
       last_note = std::chrono::steady_clock::now();

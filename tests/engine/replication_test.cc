@@ -74,7 +74,7 @@ struct Node {
       records = std::move(waiting.value());
     }
     BOOST_TEST_REQUIRE(records.empty(), records.size() << " records still wait");
-    engine->caught_up();
+    engine->caught_up(engine->catch_up_request());
   }
 
   std::map<std::string, std::string> space(Space space) const {
@@ -108,7 +108,8 @@ struct Fixture {
   Node writer{log};
 
   Fixture() {
-    writer.engine->caught_up();  // the log is empty: nothing to read first
+    writer.engine->caught_up(
+        writer.engine->catch_up_request());  // the log is empty: nothing to read first
     for (const json& line : dispatch::testing::walkthrough_lines()) {
       json reply = writer.engine->execute(command(line));
       BOOST_TEST_REQUIRE(reply["ok"] == true, reply.dump());
@@ -293,7 +294,7 @@ BOOST_AUTO_TEST_CASE(a_replica_opened_without_its_log_answers_queries_but_takes_
     options.publisher = std::make_shared<MemoryLog>();
     auto replica = Engine::open(std::make_unique<ForwardingKv>(*store), options);
     BOOST_TEST_REQUIRE(replica.ok());
-    (*replica)->caught_up();
+    (*replica)->caught_up((*replica)->catch_up_request());
     BOOST_TEST_REQUIRE(
         (*replica)->execute(command(dispatch::testing::walkthrough_lines().front()))["ok"] == true);
   }

@@ -67,37 +67,44 @@ BOOST_AUTO_TEST_CASE(a_broker_restart_loses_nothing_acknowledged_and_refuses_mea
   options.partitions = 4;
   options.node = "writer";
   options.timeout = std::chrono::milliseconds(2000);
+  options.elect = true;  // as dispatchd: it decides while the deciders' group says so
   auto opened = kafka::KafkaNode::open(dir / "writer", options);
   BOOST_TEST_REQUIRE(opened.ok(), (opened.ok() ? "" : opened.error().message));
   Engine& engine = (*opened)->engine();
+  std::atomic<int> refused{0};
+  // Executes a command as a client does: retried while `unavailable` (for 40 s at most).
+  auto execute = [&](const Command& command) {
+    json reply;
+    for (int attempt = 0; attempt <= 2000; ++attempt) {
+      reply = engine.execute(command);
+      if (reply["ok"] == true || reply["error"]["code"] != "unavailable") break;
+      ++refused;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return reply;
+  };
   auto lines = dispatch::testing::walkthrough_lines();
   for (std::size_t i = 0; i < 12; ++i) {  // the seed's organisation
-    BOOST_TEST_REQUIRE(engine.execute(parse_command(lines[i]).value())["ok"] == true);
+    json reply = execute(parse_command(lines[i]).value());
+    BOOST_TEST_REQUIRE(reply["ok"] == true, reply.dump());
   }
+  refused = 0;
 
-  // The load: 300 orders, each command retried while `unavailable`, as a client does.
+  // The load: 300 orders.
   constexpr int kOrders = 300;
   std::atomic<int> acknowledged{0};
-  std::atomic<int> refused{0};
   std::map<std::string, json> replies;  // of the acknowledged commands, written by the load only
   std::string failure;
   std::thread load([&] {
     for (int n = 0; n < kOrders && failure.empty(); ++n) {
       Command command = parse_command(new_order(n)).value();
-      for (int attempt = 0;; ++attempt) {
-        json reply = engine.execute(command);
-        if (reply["ok"] == true) {
-          replies[command.id.str()] = reply;
-          ++acknowledged;
-          break;
-        }
-        if (reply["error"]["code"] != "unavailable" || attempt > 2000) {
-          failure = reply.dump();
-          break;
-        }
-        ++refused;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      json reply = execute(command);
+      if (reply["ok"] != true) {
+        failure = reply.dump();
+        break;
       }
+      replies[command.id.str()] = reply;
+      ++acknowledged;
     }
   });
   while (acknowledged < kOrders / 3 && failure.empty()) {
@@ -121,6 +128,7 @@ BOOST_AUTO_TEST_CASE(a_broker_restart_loses_nothing_acknowledged_and_refuses_mea
 
   // A node made from the topic alone holds every acknowledged order, once.
   options.node = "reader";
+  options.elect = false;  // it only reads
   auto reader = kafka::KafkaNode::open(dir / "reader", options);
   BOOST_TEST_REQUIRE(reader.ok(), (reader.ok() ? "" : reader.error().message));
   for (const auto& [id, reply] : replies) {

@@ -3,7 +3,13 @@
 // latency percentiles. Each order is created at the account's unit and dispatched down: two
 // commands per order.
 //
-// usage: dispatch_wire_load [--connect ENDPOINT] [--account A] [--password P]
+// With several endpoints (the nodes of one Kafka deployment), client c starts at endpoint c mod
+// n, and a command answered `unavailable` (that node does not decide now, or is catching up), or
+// not answered in 5 s (the node died), is sent again, with the same id, to the next endpoint
+// until one answers otherwise or 120 s have passed. Its latency counts from the first try; the
+// report counts the retries.
+//
+// usage: dispatch_wire_load [--connect ENDPOINT[,ENDPOINT...]] [--account A] [--password P]
 //                           [--new-password P] [--to UNIT] [--clients C] [--orders N] [--json]
 #include <algorithm>
 #include <chrono>
@@ -39,6 +45,41 @@ json ask(daemon::WireClient& wire, const json& body) {
   auto reply = wire.request(body);
   if (!reply.ok()) throw std::runtime_error(reply.error().message);
   return *reply;
+}
+
+constexpr int kReplyTimeoutMs = 5000;
+constexpr auto kGiveUpAfter = std::chrono::seconds(120);
+
+std::vector<std::string> split_endpoints(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t comma = text.find(',', start);
+    out.push_back(text.substr(start, comma - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+// Logs in at `endpoint` with the new password, or with the first one, changing it when asked
+// to; the token. Retries for a while: only the deciding node changes a password, and one changed
+// at another node reaches this one through the shared log.
+std::string log_in(const std::string& endpoint, const Options& o) {
+  daemon::WireClient wire(endpoint);
+  json last;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    last = ask(wire, {{"op", "login"}, {"account", o.account}, {"password", o.new_password}});
+    if (last["ok"] == true) return last["token"];
+    last = ask(wire, {{"op", "login"}, {"account", o.account}, {"password", o.password}});
+    if (last["ok"] != true) continue;
+    if (last["must_change_password"] != true) return last["token"];
+    last = ask(wire, {{"op", "change_password"},
+                      {"token", last["token"]},
+                      {"old_password", o.password},
+                      {"new_password", o.new_password}});
+  }
+  throw std::runtime_error("cannot log in: " + last.dump());
 }
 
 double percentile(std::vector<double>& sorted, double p) {
@@ -78,31 +119,15 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::string token;
-  try {
-    daemon::WireClient wire(o.connect);
-    json login = ask(wire, {{"op", "login"}, {"account", o.account}, {"password", o.password}});
-    if (login["ok"] != true) {
-      login = ask(wire, {{"op", "login"}, {"account", o.account}, {"password", o.new_password}});
-    }
-    if (login["ok"] != true) {
-      std::cerr << "dispatch_wire_load: cannot log in: " << login.dump() << '\n';
+  const std::vector<std::string> endpoints = split_endpoints(o.connect);
+  std::vector<std::string> tokens;  // one session per node
+  for (const auto& endpoint : endpoints) {
+    try {
+      tokens.push_back(log_in(endpoint, o));
+    } catch (const std::exception& e) {
+      std::cerr << "dispatch_wire_load: " << endpoint << ": " << e.what() << '\n';
       return 1;
     }
-    token = login["token"];
-    if (login["must_change_password"] == true) {
-      json changed = ask(wire, {{"op", "change_password"},
-                                {"token", token},
-                                {"old_password", o.password},
-                                {"new_password", o.new_password}});
-      if (changed["ok"] != true) {
-        std::cerr << "dispatch_wire_load: cannot change the password: " << changed.dump() << '\n';
-        return 1;
-      }
-    }
-  } catch (const std::exception& e) {
-    std::cerr << "dispatch_wire_load: " << o.connect << ": " << e.what() << '\n';
-    return 1;
   }
 
   std::string run = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -112,18 +137,36 @@ int main(int argc, char** argv) {
   std::vector<double> latencies_ms;
   std::map<std::string, std::uint64_t> refused;  // error code -> count
   std::uint64_t failed_clients = 0;
+  std::uint64_t retries = 0;
   auto started = Clock::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < o.clients; ++c) {
     threads.emplace_back([&, c] {
       std::vector<double> mine;
       std::map<std::string, std::uint64_t> my_refused;
+      std::uint64_t my_retries = 0;
       try {
-        daemon::WireClient wire(o.connect);
+        std::size_t at = static_cast<std::size_t>(c) % endpoints.size();
+        auto wire = std::make_unique<daemon::WireClient>(endpoints[at], kReplyTimeoutMs);
         auto send = [&](const json& command) {
           auto t0 = Clock::now();
-          json reply = ask(wire, {{"op", "command"}, {"token", token}, {"command", command}});
+          json reply;
+          for (;;) {
+            auto answer =
+                wire->request({{"op", "command"}, {"token", tokens[at]}, {"command", command}});
+            if (answer.ok()) reply = std::move(*answer);
+            const bool retry = !answer.ok() || (reply["ok"] != true &&
+                                                reply["error"].value("code", "") == "unavailable");
+            if (!retry || Clock::now() - t0 > kGiveUpAfter) break;
+            ++my_retries;
+            if (endpoints.size() > 1) {
+              at = (at + 1) % endpoints.size();
+              wire = std::make_unique<daemon::WireClient>(endpoints[at], kReplyTimeoutMs);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          }
           mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+          if (reply.is_null()) throw std::runtime_error("no node answered " + command.dump());
           if (reply["ok"] != true) ++my_refused[reply["error"].value("code", "?")];
         };
         for (int i = 0; i < o.orders; ++i) {
@@ -152,6 +195,7 @@ int main(int argc, char** argv) {
       }
       std::lock_guard lock(mutex);
       latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
+      retries += my_retries;
       for (auto& [code, n] : my_refused) refused[code] += n;
     });
   }
@@ -168,6 +212,7 @@ int main(int argc, char** argv) {
                 {"p999", percentile(latencies_ms, 0.999)},
                 {"max", latencies_ms.empty() ? 0.0 : latencies_ms.back()}}},
               {"refused", refused},
+              {"retries", retries},
               {"failed_clients", failed_clients}};
   if (o.json_only) {
     std::cout << report.dump() << '\n';
@@ -179,6 +224,9 @@ int main(int argc, char** argv) {
         report["latency_ms"]["p50"].get<double>(), report["latency_ms"]["p99"].get<double>(),
         report["latency_ms"]["p999"].get<double>(), report["latency_ms"]["max"].get<double>());
     if (!refused.empty()) std::printf("refused: %s\n", json(refused).dump().c_str());
+    if (retries > 0) {
+      std::printf("retried %llu times on another node\n", static_cast<unsigned long long>(retries));
+    }
   }
   return failed_clients == 0 && refused.empty() ? 0 : 1;
 }

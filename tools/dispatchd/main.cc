@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
   if (config->kafka_log) {
     log(LogLevel::info, "the log is Kafka topic " + config->kafka.topic + " at " +
                             config->kafka.brokers + "; this is node " + config->kafka.node);
+    config->kafka.elect = true;  // the nodes of the group elect the one that decides
     auto opened = kafka::KafkaNode::open(
         config->data, config->kafka, {}, [](const std::string& note) { log(LogLevel::info, note); },
         &g_stop);
@@ -111,11 +112,16 @@ int main(int argc, char** argv) {
   Engine& engine = node ? node->engine() : with_connectors ? *with_connectors->engine : *embedded;
   // Started once serving, so its progress shows in `health` from the first answer.
   std::unique_ptr<connectors::KafkaSource> source;
-  if (has_connectors) {
-    config->service.connectors_status = [&source] {
-      return source ? source->status() : nlohmann::json::array();
-    };
-  }
+  config->service.health_details = [&] {
+    nlohmann::json details = nlohmann::json::object();
+    if (node) {
+      details["node"] = {{"name", config->kafka.node}, {"deciding", node->deciding()}};
+    }
+    if (has_connectors) {
+      details["connectors"] = source ? source->status() : nlohmann::json::array();
+    }
+    return details;
+  };
   std::atomic<int> code{0};
   // A node whose replica stopped following the topic must not answer as if it did.
   std::jthread watchdog([&](std::stop_token stop) {

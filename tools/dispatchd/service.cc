@@ -282,7 +282,7 @@ Result<json> Service::health() const {
   json reply{{"status", "serving"},
              {"head", {{"position", head.position.value()}, {"hash", head.hash}}},
              {"uptime_seconds", uptime}};
-  if (options_.connectors_status) reply["connectors"] = options_.connectors_status();
+  if (options_.health_details) reply.update(options_.health_details());
   return ok(std::move(reply));
 }
 

@@ -37,8 +37,9 @@ struct ServiceOptions {
   accounts::HashCost hash_cost = accounts::HashCost::interactive;
   std::chrono::seconds session_ttl = std::chrono::hours(12);
   std::size_t max_request_bytes = 1 << 20;  // larger requests get `invalid`, unread
-  // When set, `health` carries what it returns as "connectors" (the Kafka connectors' progress).
-  std::function<nlohmann::json()> connectors_status;
+  // When set, `health` also carries the members of the object it returns (the Kafka node's role,
+  // the connectors' progress).
+  std::function<nlohmann::json()> health_details;
 };
 
 class Service {
