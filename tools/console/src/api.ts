@@ -135,9 +135,20 @@ export interface CommandReply {
   order_ids?: string[];
 }
 
+// A command that met a network failure or `unavailable` (a node catching up, or not the one that
+// decides) is sent again a few times with the same id: the server applies an id once and answers
+// a repeat as a duplicate, so a click never takes effect twice.
 export async function command(type: string, fields: Json): Promise<CommandReply> {
-  const body = { id: commandId(), type, ...fields };
-  return (await call("POST", "/api/commands", JSON.stringify(body), "application/json")) as unknown as CommandReply;
+  const body = JSON.stringify({ id: commandId(), type, ...fields });
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return (await call("POST", "/api/commands", body, "application/json")) as unknown as CommandReply;
+    } catch (e) {
+      const transient = !(e instanceof ApiError) || e.code === "unavailable";
+      if (!transient || attempt >= 3) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 400 * (attempt + 1)));
+    }
+  }
 }
 
 export async function uploadPhoto(file: Blob): Promise<string> {
