@@ -81,7 +81,7 @@ Status replay(const EventLog& log, Kv& target, Org& org, Position from, const Pr
                                   ? log.head().position.value() - from.value() + 1
                                   : 0;
   std::optional<Error> failure;
-  Status read = log.read(from, [&](const Event& event, std::string_view) {
+  Status read = log.read_ahead(from, [&](const Event& event) {
     Status s = projector.stage(event, target, writes);
     if (!s.ok()) {
       failure = s.error();
@@ -89,7 +89,7 @@ Status replay(const EventLog& log, Kv& target, Org& org, Position from, const Pr
     }
     if (++done % kReplayChunk == 0) {
       s = projector.flush(target, writes);
-      Status w = s.ok() ? target.write(writes, false) : s;
+      Status w = s.ok() ? target.write_unlogged(writes) : s;
       if (!w.ok()) {
         failure = w.error();
         return false;
@@ -103,7 +103,10 @@ Status replay(const EventLog& log, Kv& target, Org& org, Position from, const Pr
   if (failure) return *failure;
   Status flushed = projector.flush(target, writes);
   if (!flushed.ok()) return flushed;
-  Status w = target.write(writes, true);
+  // Each write records the position it reached (m/applied) with its projections, so a crash
+  // before the sync leaves projections as of some position, and the next open replays the rest.
+  Status w = target.write_unlogged(writes);
+  if (w.ok()) w = target.sync_unlogged();
   if (!w.ok()) return w;
   if (progress) progress(done, total);
   return Status::success();

@@ -2,10 +2,17 @@
 #include "engine/log.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <iterator>
+#include <mutex>
 #include <optional>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <utility>
+
+#include "engine/event_record.h"
 
 namespace dispatch {
 namespace {
@@ -96,6 +103,11 @@ Result<LogLayout> load_log_layout(const Kv& kv) {
 }
 
 Result<Event> parse_record(std::string_view raw, std::uint64_t position, json* parsed) {
+  if (parsed == nullptr) {
+    // A record at another position than it says goes the general way, which words the error.
+    auto event = decode_event_record(raw);
+    if (event && event->position.value() == position) return std::move(*event);
+  }
   json j = json::parse(raw, nullptr, false);
   if (j.is_discarded()) {
     return make_error(ErrorCode::invalid,
@@ -356,6 +368,101 @@ Status EventLog::read(Position from,
   if (!scanned.ok()) return scanned;
   if (failure) return *failure;
   return Status::success();
+}
+
+Status EventLog::read_ahead(Position from, const std::function<bool(Event&)>& visit) const {
+  // Bounded, so a slow visitor holds a few batches in memory, not the log.
+  constexpr std::size_t kBatchEvents = 1024;
+  constexpr std::size_t kMaxBatches = 8;
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<std::vector<Event>> ready;
+    bool finished = false;  // the reader has handed over its last batch
+    bool stop = false;      // the visitor wants no more
+    Status outcome;         // the reader's, once finished
+  } shared;
+
+  auto hand_over = [&shared](std::vector<Event>& batch) {
+    std::unique_lock lock(shared.mutex);
+    shared.changed.wait(lock, [&] { return shared.stop || shared.ready.size() < kMaxBatches; });
+    if (shared.stop) return false;
+    shared.ready.push_back(std::move(batch));
+    batch = {};
+    batch.reserve(kBatchEvents);
+    shared.changed.notify_all();
+    return true;
+  };
+  auto reader = [&, from] {
+    std::vector<Event> batch;
+    batch.reserve(kBatchEvents);
+    std::string after = from.value() > 1 ? log_key(Position(from.value() - 1)) : std::string();
+    std::optional<Error> failure;
+    Status scanned =
+        kv_.scan(Space::log, "", after, [&](std::string_view key, std::string_view value) {
+          if (key.size() != 8) {
+            failure = make_error(ErrorCode::invalid, "The log holds a key that is not a position.");
+            return false;
+          }
+          auto event = parse_record(value, decode_be64(key));
+          if (!event.ok()) {
+            failure = event.error();
+            return false;
+          }
+          batch.push_back(std::move(event.value()));
+          return batch.size() < kBatchEvents || hand_over(batch);
+        });
+    if (scanned.ok() && failure) scanned = *failure;
+    if (!batch.empty()) hand_over(batch);
+    std::lock_guard lock(shared.mutex);
+    shared.outcome = scanned;
+    shared.finished = true;
+    shared.changed.notify_all();
+  };
+
+  std::thread thread;
+  try {
+    thread = std::thread(reader);
+  } catch (const std::system_error& e) {
+    return make_error(ErrorCode::unavailable,
+                      std::string("a thread to read the log could not be started: ") + e.what());
+  }
+  // Stops and joins the reader however the visit ends, a thrown exception included.
+  struct Join {
+    Shared& shared;
+    std::thread& thread;
+    ~Join() {
+      {
+        std::lock_guard lock(shared.mutex);
+        shared.stop = true;
+        shared.changed.notify_all();
+      }
+      thread.join();
+    }
+  };
+  bool visiting = true;
+  {
+    Join join{shared, thread};
+    while (visiting) {
+      std::vector<Event> batch;
+      {
+        std::unique_lock lock(shared.mutex);
+        shared.changed.wait(lock, [&] { return shared.finished || !shared.ready.empty(); });
+        if (shared.ready.empty()) break;
+        batch = std::move(shared.ready.front());
+        shared.ready.pop_front();
+        shared.changed.notify_all();
+      }
+      for (Event& event : batch) {
+        if (!visit(event)) {
+          visiting = false;
+          break;
+        }
+      }
+    }
+  }
+  // A visitor that stopped early has seen what it wanted; the reader's error after that is moot.
+  return visiting ? shared.outcome : Status::success();
 }
 
 Result<std::vector<Event>> EventLog::read_stream(const std::string& stream) const {

@@ -136,6 +136,12 @@ class EventLog {
   // every earlier one); `unavailable` when the Kv cannot be read.
   Status read(Position from,
               const std::function<bool(const Event&, std::string_view raw)>& visit) const;
+  // The same visit for replays: records are read and decoded on a thread of its own, a few
+  // thousand events ahead of `visit`, which runs on the calling thread and may move from the
+  // event. Decoding a record costs about as much as projecting it, so on two cores the two
+  // overlap. The raw record is not kept. Errors as read's, reported once the visitor has seen
+  // every earlier event; `unavailable` when the thread cannot be started.
+  Status read_ahead(Position from, const std::function<bool(Event&)>& visit) const;
 
   // The events of one stream, oldest first (empty when the stream has none). `invalid` when the
   // streams index points at a missing record or one that does not parse or belongs to another

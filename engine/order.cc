@@ -2,6 +2,7 @@
 
 #include <type_traits>
 
+#include "engine/json_text.h"
 #include "engine/org.h"
 
 namespace dispatch {
@@ -188,6 +189,135 @@ json to_json(const OrderState& o) {
       {"version", o.version},
       {"last_position", o.last_position},
   };
+}
+
+std::string dump_order(const OrderState& o) {
+  detail::JsonText j;
+  auto strings = [&j](const auto& list) {
+    j.begin_array();
+    for (const auto& s : list) j.string(std::string_view(s));
+    j.end_array();
+  };
+  // Keys in sorted order, as dump() writes to_json's.
+  j.begin_object();
+  j.key("assistants");
+  j.begin_array();
+  for (const auto& a : o.assistants) j.string(a.str());
+  j.end_array();
+  j.key("cancel_reason");
+  j.string(o.cancel_reason);
+  j.key("checked_in");
+  j.boolean(o.checked_in);
+  j.key("created_at");
+  j.string(o.created_at);
+  j.key("creator");
+  j.string(o.creator.str());
+  j.key("customer");
+  detail::write_customer(j, o.customer);
+  j.key("feedback");
+  j.begin_array();
+  for (const auto& f : o.feedback) {
+    j.begin_object();
+    j.key("actor");
+    j.string(f.actor.str());
+    j.key("at");
+    j.string(f.at);
+    j.key("text");
+    j.string(f.text);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("holder");
+  j.string(o.holder.str());
+  j.key("items");
+  j.begin_array();
+  for (const auto& item : o.items) {
+    j.begin_object();
+    j.key("model");
+    j.string(item.model);
+    j.key("quantity");
+    j.int64(item.quantity);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("kind");
+  j.string(to_string(o.kind));
+  j.key("last_position");
+  j.uint64(o.last_position.value());
+  j.key("lat");
+  j.number(o.lat);
+  j.key("lon");
+  j.number(o.lon);
+  j.key("note");
+  j.string(o.note);
+  j.key("order_id");
+  j.string(o.order_id.str());
+  j.key("path");
+  j.begin_array();
+  for (const auto& unit : o.path) j.string(unit.str());
+  j.end_array();
+  j.key("primary");
+  if (o.primary) {
+    j.string(o.primary->str());
+  } else {
+    j.null();
+  }
+  j.key("reassignment_reason");
+  j.string(o.reassignment_reason);
+  j.key("sales_origin");
+  j.boolean(o.sales_origin);
+  j.key("source");
+  if (o.source) {
+    const Source& s = *o.source;
+    j.begin_object();
+    if (s.needs_decrypt) {
+      j.key("needs_decrypt");
+      j.boolean(true);
+    }
+    if (!s.oaid.empty()) {
+      j.key("oaid");
+      j.string(s.oaid);
+    }
+    j.key("platform");
+    j.string(to_string(s.platform));
+    j.key("platform_order_id");
+    j.string(s.platform_order_id);
+    if (s.unrouted) {
+      j.key("unrouted");
+      j.boolean(true);
+    }
+    j.end_object();
+  } else {
+    j.null();
+  }
+  j.key("status");
+  j.string(to_string(o.status));
+  j.key("status_before_reassignment");
+  if (o.status_before_reassignment) {
+    j.string(to_string(*o.status_before_reassignment));
+  } else {
+    j.null();
+  }
+  j.key("units");
+  j.begin_array();
+  for (const auto& unit : o.units) {
+    j.begin_object();
+    j.key("indoor_barcode");
+    j.string(unit.indoor_barcode);
+    j.key("outdoor_barcode");
+    j.string(unit.outdoor_barcode);
+    j.key("photos");
+    strings(unit.photos);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("updated_at");
+  j.string(o.updated_at);
+  j.key("version");
+  j.uint64(o.version.value());
+  j.end_object();
+  if (!j.valid()) return to_json(o).dump();
+  return j.take();
 }
 
 Result<OrderState> order_from_json(const json& j) {

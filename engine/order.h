@@ -69,6 +69,9 @@ OrderState evolve(std::optional<OrderState> order, const Event& event);
 OrderState evolve(std::optional<OrderState> order, const Event& event, const Org& org);
 
 nlohmann::json to_json(const OrderState& order);
+// to_json(order).dump(), byte for byte, written without building the document (the projector
+// writes one per order change); it throws as dump() does for a string that is not UTF-8.
+std::string dump_order(const OrderState& order);
 Result<OrderState> order_from_json(const nlohmann::json& j);
 
 }  // namespace dispatch

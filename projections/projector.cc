@@ -4,6 +4,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "engine/json_text.h"
 #include "projections/search.h"
 
 namespace dispatch {
@@ -38,6 +39,29 @@ void update_search_index(const std::optional<OrderState>& before, const OrderSta
       writes.put(Space::projections, entry.first, entry.second);
     }
   }
+}
+
+// folder_entry(order).dump(), written directly (json_text.h).
+std::string dump_folder_entry(const OrderState& order) {
+  detail::JsonText j;
+  j.begin_object();
+  j.key("created_at");
+  j.string(order.created_at);
+  j.key("customer");
+  detail::write_customer(j, order.customer);
+  j.key("holder");
+  j.string(order.holder.str());
+  j.key("kind");
+  j.string(to_string(order.kind));
+  j.key("order_id");
+  j.string(order.order_id.str());
+  j.key("status");
+  j.string(to_string(order.status));
+  j.key("updated_at");
+  j.string(order.updated_at);
+  j.end_object();
+  if (!j.valid()) return folder_entry(order).dump();
+  return j.take();
 }
 
 }  // namespace
@@ -160,7 +184,7 @@ Status Projector::stage(const Event& event, const Kv& kv, WriteSet& writes) {
     OrderState now = evolve(*before, event, org_);
     staged_.emplace(id, Staged{std::move(*before), std::move(now)});
   } else {
-    it->second.now = evolve(it->second.now, event, org_);
+    it->second.now = evolve(std::move(it->second.now), event, org_);
   }
   writes.put(Space::projections, std::string(keys::kApplied), encode_be64(event.position.value()));
   return Status::success();
@@ -187,7 +211,7 @@ Status Projector::write_order_change(const std::optional<OrderState>& before,
     }
   }
   std::vector<Membership> new_members = memberships(after);
-  std::string entry = folder_entry(after).dump();
+  std::string entry = dump_folder_entry(after);
   for (const auto& m : new_members) {
     writes.put(Space::projections, folder_entry_key(m, after), entry);
   }
@@ -207,7 +231,7 @@ Status Projector::write_order_change(const std::optional<OrderState>& before,
     Status s = add_to_counter(reader, writes, std::string(keys::kOrdersCreated), +1);
     if (!s.ok()) return s;
   }
-  writes.put(Space::projections, keys::order(after.order_id), to_json(after).dump());
+  writes.put(Space::projections, keys::order(after.order_id), dump_order(after));
   update_search_index(before, after, org_, writes);
   if (touched != nullptr) {
     touched->insert(touched->end(), old_members.begin(), old_members.end());

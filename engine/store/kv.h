@@ -93,6 +93,13 @@ class Kv {
   // Applies all of `writes` or none. With durable, returns only after the write is on stable
   // storage (WAL synced); concurrent durable writes may share one sync.
   virtual Status write(const WriteSet& writes, bool durable) = 0;
+  // For loads that can be redone from the log (rebuild, catch-up): applies all of `writes` or
+  // none, but may skip the write-ahead log, so a crash may lose it, and with it every later
+  // unlogged write, until sync_unlogged returns. What survives is always whole writes, the
+  // earliest ones. By default (the in-memory Kv, wrappers) the same as write(writes, false).
+  virtual Status write_unlogged(const WriteSet& writes) { return write(writes, false); }
+  // Makes every earlier write_unlogged durable.
+  virtual Status sync_unlogged() { return Status::success(); }
   // Removes every key of a space (rebuild uses it on the projections space).
   virtual Status clear(Space space) = 0;
 };

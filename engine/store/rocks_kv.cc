@@ -7,6 +7,9 @@
 //   enable_pipelined_write (overlaps the WAL and memtable writes of concurrent writers; we have one
 //   committer), two_write_queues (for two-phase commit) and manual_wal_flush (would need an
 //   explicit FlushWAL for durability) stay at their defaults, off.
+// - Unlogged writes (rebuild, catch-up: Kv::write_unlogged) skip the WAL, whose write and CRC
+//   they would not need: they are made durable at the end by flushing the memtables to table
+//   files, and until then a crash loses only a tail of them, which the next open replays.
 // - One LRU block cache shared by the column families; bloom filters where point lookups often
 //   miss: commands (every new command id is looked up before it exists) and projections (order
 //   views, counters). The log and streams spaces are read by position or by prefix scans.
@@ -154,18 +157,26 @@ class RocksKv final : public Kv {
   }
 
   Status write(const WriteSet& writes, bool durable) override {
-    if (read_only_) return read_only_error();
-    rocksdb::WriteBatch batch;
-    for (const auto& op : writes.ops()) {
-      auto* cf = family(op.space);
-      rocksdb::Status s = op.value ? batch.Put(cf, slice(op.key), slice(*op.value))
-                                   : batch.Delete(cf, slice(op.key));
-      if (!s.ok()) return io_error("a write to the store " + dir_ + " could not be prepared", s);
-    }
     rocksdb::WriteOptions options;
     options.sync = durable;
-    rocksdb::Status s = db_->Write(options, &batch);
-    if (!s.ok()) return io_error("the store " + dir_ + " could not be written", s);
+    return write_with(writes, options);
+  }
+
+  // Without the WAL, writes live only in memtables until a flush writes them to table files.
+  // Each column family flushes its memtables oldest first, and a write is never split between
+  // two memtables, so a crash keeps the unlogged writes up to some point, whole.
+  Status write_unlogged(const WriteSet& writes) override {
+    rocksdb::WriteOptions options;
+    options.disableWAL = true;
+    return write_with(writes, options);
+  }
+
+  Status sync_unlogged() override {
+    if (read_only_) return read_only_error();
+    rocksdb::FlushOptions options;
+    options.wait = true;
+    rocksdb::Status s = db_->Flush(options, handles_);
+    if (!s.ok()) return io_error("the store " + dir_ + " could not be flushed", s);
     return Status::success();
   }
 
@@ -205,6 +216,30 @@ class RocksKv final : public Kv {
   }
 
  private:
+  Status write_with(const WriteSet& writes, const rocksdb::WriteOptions& options) {
+    if (read_only_) return read_only_error();
+    // A memtable is a skip list that remembers where the previous insert landed: keys inserted in
+    // ascending order each start the search from there instead of from the top, which halves the
+    // cost of large batches (rebuild's). A WriteSet holds one operation per key, so the order of
+    // its operations does not change what the batch does.
+    std::vector<const WriteSet::Op*> sorted;
+    sorted.reserve(writes.ops().size());
+    for (const auto& op : writes.ops()) sorted.push_back(&op);
+    std::sort(sorted.begin(), sorted.end(), [](const WriteSet::Op* a, const WriteSet::Op* b) {
+      return a->space != b->space ? a->space < b->space : a->key < b->key;
+    });
+    rocksdb::WriteBatch batch;
+    for (const WriteSet::Op* op : sorted) {
+      auto* cf = family(op->space);
+      rocksdb::Status s = op->value ? batch.Put(cf, slice(op->key), slice(*op->value))
+                                    : batch.Delete(cf, slice(op->key));
+      if (!s.ok()) return io_error("a write to the store " + dir_ + " could not be prepared", s);
+    }
+    rocksdb::Status s = db_->Write(options, &batch);
+    if (!s.ok()) return io_error("the store " + dir_ + " could not be written", s);
+    return Status::success();
+  }
+
   rocksdb::ColumnFamilyHandle* family(Space space) const {
     return spaces_[static_cast<std::size_t>(space)];
   }

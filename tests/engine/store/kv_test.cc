@@ -320,6 +320,42 @@ BOOST_AUTO_TEST_CASE(a_cleared_space_stays_empty_after_reopening) {
   BOOST_TEST(get(**kv, Space::log, encode_be64(1)) == std::optional<std::string>("first"));
 }
 
+// A process that dies without closing the store keeps what sync_unlogged made durable, and of
+// the unlogged writes after it, only whole ones. (The child only writes: a forked child has none
+// of RocksDB's background threads, so it could not flush.)
+BOOST_AUTO_TEST_CASE(unlogged_writes_are_kept_once_synced_and_whole_after_a_crash) {
+  TempDir dir;
+  {
+    auto kv = open_rocks_kv(dir.path(), RocksOptions{});
+    BOOST_TEST_REQUIRE(kv.ok());
+    WriteSet synced;
+    synced.put(Space::projections, "a1", "synced");
+    synced.put(Space::projections, "a2", "synced");
+    BOOST_TEST_REQUIRE((*kv)->write_unlogged(synced).ok());
+    BOOST_TEST_REQUIRE((*kv)->sync_unlogged().ok());
+  }
+  pid_t child = fork();
+  BOOST_TEST_REQUIRE(child >= 0);
+  if (child == 0) {
+    auto kv = open_rocks_kv(dir.path(), RocksOptions{});
+    if (!kv.ok()) _exit(2);
+    WriteSet later;
+    later.put(Space::projections, "b1", "later");
+    later.put(Space::projections, "b2", "later");
+    if (!(*kv)->write_unlogged(later).ok()) _exit(3);
+    _exit(0);  // no close: the memtable dies with the process
+  }
+  int status = 0;
+  BOOST_TEST_REQUIRE(waitpid(child, &status, 0) == child);
+  BOOST_TEST_REQUIRE(WIFEXITED(status));
+  BOOST_TEST_REQUIRE(WEXITSTATUS(status) == 0);
+  auto kv = open_rocks_kv(dir.path(), RocksOptions{});
+  BOOST_TEST_REQUIRE(kv.ok());
+  BOOST_TEST(get(**kv, Space::projections, "a1") == std::optional<std::string>("synced"));
+  BOOST_TEST(get(**kv, Space::projections, "a2") == std::optional<std::string>("synced"));
+  BOOST_TEST(get(**kv, Space::projections, "b1") == get(**kv, Space::projections, "b2"));
+}
+
 const std::string kInUse =
     " is in use by another process (a running dispatchd or dispatchctl); stop it or use another "
     "--data directory";

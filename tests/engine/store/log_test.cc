@@ -279,6 +279,46 @@ BOOST_AUTO_TEST_CASE(a_damaged_record_is_an_invalid_read_naming_its_position) {
   BOOST_TEST(log.read_stream("order/B").error().code == ErrorCode::invalid);
 }
 
+BOOST_AUTO_TEST_CASE(read_ahead_visits_what_read_visits) {
+  fill(*kv, log);
+  std::vector<std::uint64_t> seen;
+  Status s = log.read_ahead(Position(7), [&](Event& e) {
+    seen.push_back(e.position.value());
+    return true;
+  });
+  BOOST_TEST(s.ok());
+  BOOST_TEST(seen == (Positions{7, 8, 9, 10}));
+  seen.clear();
+  s = log.read_ahead(Position(0), [&](Event& e) {
+    seen.push_back(e.position.value());
+    return seen.size() < 3;  // stops
+  });
+  BOOST_TEST(s.ok());
+  BOOST_TEST(seen == (Positions{1, 2, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(read_ahead_reports_a_damaged_record_after_every_earlier_one) {
+  fill(*kv, log);
+  put_record(*kv, 5, "{not json");
+  std::vector<std::uint64_t> seen;
+  Status s = log.read_ahead(Position(1), [&](Event& e) {
+    seen.push_back(e.position.value());
+    return true;
+  });
+  BOOST_TEST_REQUIRE(!s.ok());
+  BOOST_TEST(s.error().code == ErrorCode::invalid);
+  BOOST_TEST(s.error().message.find("position 5") != std::string::npos, s.error().message);
+  BOOST_TEST(seen == (Positions{1, 2, 3, 4}));
+  // A visitor that stops before the damage does not hear of it.
+  seen.clear();
+  s = log.read_ahead(Position(1), [&](Event& e) {
+    seen.push_back(e.position.value());
+    return seen.size() < 2;
+  });
+  BOOST_TEST(s.ok());
+  BOOST_TEST(seen == (Positions{1, 2}));
+}
+
 // ---- verify_chain ----
 
 BOOST_AUTO_TEST_CASE(a_good_log_verifies) {
