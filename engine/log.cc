@@ -349,7 +349,7 @@ void EventLog::abort_staged() {
 }
 
 Status EventLog::read(Position from,
-                      const std::function<bool(const Event&, std::string_view raw)>& visit) const {
+                      const std::function<bool(Event&, std::string_view raw)>& visit) const {
   std::string after = from.value() > 1 ? log_key(Position(from.value() - 1)) : std::string();
   std::optional<Error> failure;
   Status scanned =
@@ -396,23 +396,10 @@ Status EventLog::read_ahead(Position from, const std::function<bool(Event&)>& vi
   auto reader = [&, from] {
     std::vector<Event> batch;
     batch.reserve(kBatchEvents);
-    std::string after = from.value() > 1 ? log_key(Position(from.value() - 1)) : std::string();
-    std::optional<Error> failure;
-    Status scanned =
-        kv_.scan(Space::log, "", after, [&](std::string_view key, std::string_view value) {
-          if (key.size() != 8) {
-            failure = make_error(ErrorCode::invalid, "The log holds a key that is not a position.");
-            return false;
-          }
-          auto event = parse_record(value, decode_be64(key));
-          if (!event.ok()) {
-            failure = event.error();
-            return false;
-          }
-          batch.push_back(std::move(event.value()));
-          return batch.size() < kBatchEvents || hand_over(batch);
-        });
-    if (scanned.ok() && failure) scanned = *failure;
+    Status scanned = read(from, [&](Event& event, std::string_view) {
+      batch.push_back(std::move(event));
+      return batch.size() < kBatchEvents || hand_over(batch);
+    });
     if (!batch.empty()) hand_over(batch);
     std::lock_guard lock(shared.mutex);
     shared.outcome = scanned;

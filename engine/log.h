@@ -133,9 +133,9 @@ class EventLog {
   // Visits the events in the Kv from position `from` (inclusive; 0 and 1 both mean the start) in
   // position order, with each record as stored; the visitor returns false to stop. A record that
   // does not parse as an event is an `invalid` error naming its position (the visitor has seen
-  // every earlier one); `unavailable` when the Kv cannot be read.
-  Status read(Position from,
-              const std::function<bool(const Event&, std::string_view raw)>& visit) const;
+  // every earlier one); `unavailable` when the Kv cannot be read. The visitor may move from the
+  // event.
+  Status read(Position from, const std::function<bool(Event&, std::string_view raw)>& visit) const;
   // The same visit for replays: records are read and decoded on a thread of its own, a few
   // thousand events ahead of `visit`, which runs on the calling thread and may move from the
   // event. Decoding a record costs about as much as projecting it, so on two cores the two
