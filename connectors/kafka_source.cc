@@ -87,7 +87,6 @@ json KafkaSource::status() const {
 
 void KafkaSource::run(Reader& r, const std::stop_token& stop) {
   const std::string& topic = r.topic.topic;
-  Ingestor ingestor(engine_, store_, options_.mapping);
   auto fail = [&](const std::string& why) {
     {
       std::lock_guard lock(mutex_);
@@ -163,6 +162,9 @@ void KafkaSource::run(Reader& r, const std::stop_token& stop) {
         next[record.partition] = std::max(next[record.partition], record.offset + 1);
       }
       IngestCounts counts;
+      // Made per batch: an ingestor maps with the routes as they were when it was made, and a
+      // daemon runs for months while RouteRegion commands come in.
+      Ingestor ingestor(engine_, store_, options_.mapping);
       Status done = ingestor.ingest_many(r.topic.platform, payloads, counts);
       if (done.ok()) done = store_.put_consumed_offsets(topic, next);
       {
