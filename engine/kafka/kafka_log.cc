@@ -324,67 +324,9 @@ Election::~Election() {
   rd_kafka_destroy(consumer_);
 }
 
-namespace {
-// The client id of the member holding partition 0 in a DescribeConsumerGroups result; empty when
-// the group has no such member.
-std::string holder_of_partition_zero(rd_kafka_event_t* event) {
-  const rd_kafka_DescribeConsumerGroups_result_t* result =
-      rd_kafka_event_DescribeConsumerGroups_result(event);
-  if (result == nullptr) return {};
-  std::size_t count = 0;
-  const rd_kafka_ConsumerGroupDescription_t** groups =
-      rd_kafka_DescribeConsumerGroups_result_groups(result, &count);
-  for (std::size_t g = 0; g < count; ++g) {
-    if (rd_kafka_ConsumerGroupDescription_error(groups[g]) != nullptr) continue;
-    const std::size_t members = rd_kafka_ConsumerGroupDescription_member_count(groups[g]);
-    for (std::size_t m = 0; m < members; ++m) {
-      const rd_kafka_MemberDescription_t* member =
-          rd_kafka_ConsumerGroupDescription_member(groups[g], m);
-      const rd_kafka_topic_partition_list_t* partitions =
-          rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(member));
-      for (int i = 0; partitions != nullptr && i < partitions->cnt; ++i) {
-        if (partitions->elems[i].partition == 0)
-          return rd_kafka_MemberDescription_client_id(member);
-      }
-    }
-  }
-  return {};
-}
-}  // namespace
-
 void Election::run() {
-  constexpr auto kLookEvery = std::chrono::seconds(2);
-  const std::string group = "dispatch." + options_.topic + ".deciders";
-  const std::string prefix = "dispatchd-";  // make_client's client.id
-  rd_kafka_queue_t* answers = rd_kafka_queue_new(consumer_);
-  bool asking = false;
-  auto asked = std::chrono::steady_clock::time_point();
   std::string last_problem;
   while (!stopping_) {
-    // Who decides, for the refusals of a node that does not: asked of the group now and then,
-    // and answered on a queue of its own, so rebalances are never held up.
-    if (!asking && !deciding_ && std::chrono::steady_clock::now() - asked >= kLookEvery) {
-      asked = std::chrono::steady_clock::now();
-      const char* groups[] = {group.c_str()};
-      rd_kafka_AdminOptions_t* admin =
-          rd_kafka_AdminOptions_new(consumer_, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
-      char why[256];
-      rd_kafka_AdminOptions_set_request_timeout(admin, milliseconds(options_.timeout), why,
-                                                sizeof why);
-      rd_kafka_DescribeConsumerGroups(consumer_, groups, 1, admin, answers);
-      rd_kafka_AdminOptions_destroy(admin);
-      asking = true;
-    }
-    if (asking) {
-      if (rd_kafka_event_t* event = rd_kafka_queue_poll(answers, 0)) {
-        asking = false;
-        std::string holder = holder_of_partition_zero(event);
-        if (holder.rfind(prefix, 0) == 0) holder.erase(0, prefix.size());
-        rd_kafka_event_destroy(event);
-        std::lock_guard lock(mutex_);
-        decider_ = std::move(holder);
-      }
-    }
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_, 100);
     if (message == nullptr) continue;
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
@@ -395,18 +337,6 @@ void Election::run() {
     }
     rd_kafka_message_destroy(message);
   }
-  if (asking) {
-    if (rd_kafka_event_t* event = rd_kafka_queue_poll(answers, milliseconds(options_.timeout))) {
-      rd_kafka_event_destroy(event);
-    }
-  }
-  rd_kafka_queue_destroy(answers);
-}
-
-std::string Election::decider() const {
-  if (deciding_) return options_.node;
-  std::lock_guard lock(mutex_);
-  return decider_;
 }
 
 void Election::assigned(bool with_partition_zero) {
@@ -443,12 +373,6 @@ Status KafkaPublisher::may_decide() const {
   if (!options_.elect) return Status::success();
   const Election* election = election_;
   if (election != nullptr && election->deciding()) return Status::success();
-  const std::string decider = election != nullptr ? election->decider() : "";
-  if (!decider.empty() && decider != options_.node) {
-    return make_error(ErrorCode::unavailable, "node " + options_.node +
-                                                  " does not decide commands now: node " + decider +
-                                                  " does; send the command there");
-  }
   return make_error(ErrorCode::unavailable,
                     "node " + options_.node +
                         " does not decide commands now: another node of the group does, or one "

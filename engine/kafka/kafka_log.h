@@ -99,9 +99,6 @@ class Election {
   // How many times this node gained partition 0: a producer of an earlier term may have been
   // fenced, so it is made anew.
   std::uint64_t term() const { return term_; }
-  // The name of the node that decides: this one's while it does, otherwise as the group last
-  // described itself (asked every 2 s); empty while unknown.
-  std::string decider() const;
 
  private:
   Election(KafkaOptions options, std::function<void()> gained, Note note);
@@ -118,8 +115,6 @@ class Election {
   std::atomic<bool> settled_{false};
   std::atomic<std::uint64_t> term_{0};
   std::atomic<bool> stopping_{false};
-  mutable std::mutex mutex_;
-  std::string decider_;  // guarded by mutex_
   std::thread thread_;
 };
 

@@ -10,7 +10,6 @@ Result<std::unique_ptr<KafkaNode>> KafkaNode::open(const std::string& dir,
                                                    Replicator::Note note,
                                                    const std::atomic<bool>* cancel) {
   std::unique_ptr<KafkaNode> node(new KafkaNode());
-  node->name_ = kafka.node;
   auto publisher = KafkaPublisher::open(kafka);
   if (!publisher.ok()) return publisher.error();
   node->publisher_ = std::move(publisher.value());
@@ -96,9 +95,5 @@ KafkaNode::~KafkaNode() {
 }
 
 bool KafkaNode::deciding() const { return election_ == nullptr || election_->deciding(); }
-
-std::string KafkaNode::decider() const {
-  return election_ != nullptr ? election_->decider() : name_;
-}
 
 }  // namespace dispatch::kafka

@@ -42,8 +42,6 @@ class KafkaNode {
   // Whether this node decides commands now: always without KafkaOptions::elect, otherwise while
   // the deciders' group assigns it partition 0.
   bool deciding() const;
-  // The name of the node that decides, as Election::decider; this node's without elect.
-  std::string decider() const;
 
  private:
   KafkaNode() = default;
@@ -52,7 +50,6 @@ class KafkaNode {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<Election> election_;  // with KafkaOptions::elect
-  std::string name_;                    // KafkaOptions::node
 };
 
 }  // namespace dispatch::kafka

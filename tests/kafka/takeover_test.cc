@@ -143,16 +143,7 @@ BOOST_AUTO_TEST_CASE(the_survivor_takes_over_a_killed_decider_and_applies_each_c
   daemons.push_back(start("b"));
   std::vector<Daemon*> nodes{daemons[0].get(), daemons[1].get()};
   const std::size_t first_decider = decider(nodes);
-  const std::string names[] = {"a", "b"};
-  BOOST_TEST_MESSAGE("node " << names[first_decider] << " decides first");
-  // The other node learns from the group which node decides, and says so.
-  json follower;
-  for (int i = 0; i < 100; ++i) {
-    follower = health(*nodes[1 - first_decider])["node"];
-    if (follower["decider"] == names[first_decider]) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  BOOST_TEST(follower["decider"] == names[first_decider], follower.dump());
+  BOOST_TEST_MESSAGE("node " << (first_decider == 0 ? "a" : "b") << " decides first");
 
   // The walkthrough, each line first to the node whose turn it is; a node that does not decide
   // answers `unavailable`, and the client turns to the other.
@@ -174,20 +165,6 @@ BOOST_AUTO_TEST_CASE(the_survivor_takes_over_a_killed_decider_and_applies_each_c
     }
     BOOST_TEST_REQUIRE(reply["ok"] == true, line.dump() << " -> " << reply.dump());
     BOOST_TEST(!reply.contains("duplicate"), reply.dump());
-  }
-  {
-    WireClient client(nodes[1 - first_decider]->listen());
-    json refused = client.request({{"op", "command"},
-                                   {"token", accounts.token(1 - first_decider, "ZHKF")},
-                                   {"command",
-                                    {{"id", "takeover-refused-1"},
-                                     {"type", "AddFeedback"},
-                                     {"order_id", "AZ20150108000003"},
-                                     {"text", "refused, not applied"}}}});
-    BOOST_TEST(refused["error"]["code"] == "unavailable", refused.dump());
-    BOOST_TEST(refused["error"]["message"].get<std::string>().find("node " + names[first_decider] +
-                                                                   " does") != std::string::npos,
-               refused.dump());
   }
   BOOST_TEST(turned >= 20);  // about half the lines went first to the node that does not decide
 
@@ -221,7 +198,7 @@ BOOST_AUTO_TEST_CASE(the_survivor_takes_over_a_killed_decider_and_applies_each_c
   wait_for_decider(nodes, survivor);
 
   // The killed node comes back on its store and catches up; both then show the same.
-  daemons[first_decider] = start(names[first_decider]);
+  daemons[first_decider] = start(first_decider == 0 ? "a" : "b");
   nodes[first_decider] = daemons[first_decider].get();
   json heads[2];
   for (int i = 0; i < 600; ++i) {
@@ -247,8 +224,8 @@ BOOST_AUTO_TEST_CASE(the_survivor_takes_over_a_killed_decider_and_applies_each_c
   // Each of the load's orders was created and dispatched exactly once: none lost, none twice,
   // none created but left undispatched.
   std::map<std::string, int> created, dispatched;
-  for (const auto& text :
-       dispatch::testing::lines(ctl("log --json --data " + dir.path() + "/" + names[survivor]))) {
+  for (const auto& text : dispatch::testing::lines(
+           ctl("log --json --data " + dir.path() + "/" + (survivor == 0 ? "a" : "b")))) {
     json record = json::parse(text);
     const std::string order = record.value("order_id", "");
     if (order.rfind("AZ-WL-", 0) != 0) continue;

@@ -115,9 +115,7 @@ int main(int argc, char** argv) {
   config->service.health_details = [&] {
     nlohmann::json details = nlohmann::json::object();
     if (node) {
-      details["node"] = {{"name", config->kafka.node},
-                         {"deciding", node->deciding()},
-                         {"decider", node->decider()}};
+      details["node"] = {{"name", config->kafka.node}, {"deciding", node->deciding()}};
     }
     if (has_connectors) {
       details["connectors"] = source ? source->status() : nlohmann::json::array();
