@@ -132,3 +132,76 @@ BOOST_AUTO_TEST_CASE(a_connector_killed_midway_through_its_topic_leaves_each_ord
   BOOST_TEST(raws.count("{this is not json") == 1u);
   BOOST_TEST(ctl("verify --data " + data + " --json").find("\"ok\":true") != std::string::npos);
 }
+
+// A route added while dispatchd runs is used for the payloads read after it: an order of a region
+// no route covered is a dead letter, and one of the same region read after the RouteRegion goes
+// to the routed unit.
+BOOST_AUTO_TEST_CASE(a_route_added_while_the_connector_runs_is_used_for_what_comes_after) {
+  TempDir dir;
+  const std::string data = dir.path() + "/store";
+  ctl("apply " + dispatch::testing::source_dir() + "/tests/data/connectors/org.jsonl --data " +
+      data + " --json > /dev/null");
+  const std::string password_file = dir.path() + "/admin-password";
+  std::ofstream(password_file) << "connector-admin-secret\n";
+  ctl("admin-password --data " + data + " --password-file " + password_file);
+
+  kafka::KafkaOptions topic;
+  topic.brokers = brokers();
+  topic.topic = "test.shop.routes." + std::to_string(::getpid()) + "." +
+                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  topic.partitions = 1;
+  BOOST_TEST_REQUIRE(kafka::ensure_topic(topic).ok());
+  // Two trades of 广州 (no route covers it): the first before the route, the second after.
+  std::vector<std::string> trades;
+  for (const auto& line : dispatch::testing::lines(
+           run(dispatch::testing::source_dir() + "/tools/gen-tmall-trades 2").out)) {
+    json trade = json::parse(line);
+    auto& t = trade["trade_fullinfo_get_response"]["trade"];
+    t["receiver_city"] = "广州市";
+    t["receiver_district"] = "天河区";
+    trades.push_back(trade.dump());
+  }
+  BOOST_TEST_REQUIRE(trades.size() == 2u);
+  auto produce = [&](const std::string& payload) {
+    const std::string file = dir.path() + "/payload.json";
+    std::ofstream(file) << payload << '\n';
+    BOOST_TEST_REQUIRE(
+        run("timeout 60 kcat -P -b " + topic.brokers + " -t " + topic.topic + " -l " + file)
+            .exit_code == 0);
+  };
+  auto wait_consumed = [&](const Daemon& daemon, int records) {
+    json status;
+    for (int i = 0; i < 600; ++i) {
+      status = connector_status(daemon);
+      if (status["consumed"].get<int>() >= records) return status;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    BOOST_FAIL("the connector did not read " << records << " records: " << status.dump());
+    return status;
+  };
+
+  Daemon daemon(data, {"--tmall-topic", topic.topic, "--brokers", topic.brokers});
+  produce(trades[0]);
+  json status = wait_consumed(daemon, 1);
+  BOOST_TEST(status["counts"]["dead_lettered"] == 1, status.dump());
+
+  WireClient client(daemon.listen());
+  json login = client.request(
+      {{"op", "login"}, {"account", "admin"}, {"password", "connector-admin-secret"}});
+  BOOST_TEST_REQUIRE(login["ok"] == true, login.dump());
+  json routed = client.request({{"op", "command"},
+                                {"token", login["token"]},
+                                {"command",
+                                 {{"id", "route-guangzhou"},
+                                  {"type", "RouteRegion"},
+                                  {"province", "广东省"},
+                                  {"city", "广州市"},
+                                  {"unit", "GDKF"}}}});
+  BOOST_TEST_REQUIRE(routed["ok"] == true, routed.dump());
+
+  produce(trades[1]);
+  status = wait_consumed(daemon, 2);
+  BOOST_TEST(status["counts"]["created"] == 1, status.dump());
+  BOOST_TEST(status["counts"]["dead_lettered"] == 1, status.dump());
+  BOOST_TEST(daemon.stop() == 0);
+}
