@@ -12,6 +12,7 @@
 
 #include "engine/kafka/kafka_log.h"
 #include "tests/support/daemon.h"
+#include "tests/support/kafka.h"
 #include "tests/support/process.h"
 
 using nlohmann::json;
@@ -23,10 +24,7 @@ using dispatch::testing::WireClient;
 
 namespace {
 
-std::string brokers() {
-  const char* configured = std::getenv("DISPATCH_KAFKA_BROKERS");
-  return configured != nullptr ? configured : "127.0.0.1:19092";
-}
+std::string brokers() { return dispatch::testing::kafka_brokers(); }
 
 // The connector's progress as `health` reports it.
 json connector_status(const Daemon& daemon) {
@@ -43,21 +41,33 @@ std::string ctl(const std::string& args) {
   return out.out;
 }
 
+// A store in `dir` holding the connectors' test organisation (tests/data/connectors/org.jsonl,
+// whose routes cover 珠海); its path.
+std::string store_with_org(const TempDir& dir) {
+  const std::string data = dir.path() + "/store";
+  ctl("apply " + dispatch::testing::source_dir() + "/tests/data/connectors/org.jsonl --data " +
+      data + " --json > /dev/null");
+  return data;
+}
+
+// A topic of its own with `partitions` partitions, created at the test broker.
+kafka::KafkaOptions new_topic(const std::string& prefix, std::uint32_t partitions) {
+  kafka::KafkaOptions topic;
+  topic.brokers = brokers();
+  topic.topic = dispatch::testing::unique_topic(prefix);
+  topic.partitions = partitions;
+  BOOST_TEST_REQUIRE(kafka::ensure_topic(topic).ok());
+  return topic;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_connector_killed_midway_through_its_topic_leaves_each_order_once) {
   TempDir dir;
-  const std::string data = dir.path() + "/store";
-  ctl("apply " + dispatch::testing::source_dir() + "/tests/data/connectors/org.jsonl --data " +
-      data + " --json > /dev/null");
+  const std::string data = store_with_org(dir);
 
   // The topic: two bad payloads, then paid Tmall trades, over three partitions.
-  kafka::KafkaOptions topic;
-  topic.brokers = brokers();
-  topic.topic = "test.shop.tmall." + std::to_string(::getpid()) + "." +
-                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-  topic.partitions = 3;
-  BOOST_TEST_REQUIRE(kafka::ensure_topic(topic).ok());
+  const kafka::KafkaOptions topic = new_topic("test.shop.tmall", 3);
   constexpr int kTrades = 6000;
   const std::string trades = dir.path() + "/trades.jsonl";
   {
@@ -138,19 +148,12 @@ BOOST_AUTO_TEST_CASE(a_connector_killed_midway_through_its_topic_leaves_each_ord
 // to the routed unit.
 BOOST_AUTO_TEST_CASE(a_route_added_while_the_connector_runs_is_used_for_what_comes_after) {
   TempDir dir;
-  const std::string data = dir.path() + "/store";
-  ctl("apply " + dispatch::testing::source_dir() + "/tests/data/connectors/org.jsonl --data " +
-      data + " --json > /dev/null");
+  const std::string data = store_with_org(dir);
   const std::string password_file = dir.path() + "/admin-password";
   std::ofstream(password_file) << "connector-admin-secret\n";
   ctl("admin-password --data " + data + " --password-file " + password_file);
 
-  kafka::KafkaOptions topic;
-  topic.brokers = brokers();
-  topic.topic = "test.shop.routes." + std::to_string(::getpid()) + "." +
-                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-  topic.partitions = 1;
-  BOOST_TEST_REQUIRE(kafka::ensure_topic(topic).ok());
+  const kafka::KafkaOptions topic = new_topic("test.shop.routes", 1);
   // Two trades of 广州 (no route covers it): the first before the route, the second after.
   std::vector<std::string> trades;
   for (const auto& line : dispatch::testing::lines(

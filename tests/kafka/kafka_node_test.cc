@@ -14,6 +14,7 @@
 
 #include "engine/kafka/node.h"
 #include "tests/support/daemon.h"
+#include "tests/support/kafka.h"
 #include "tests/support/process.h"
 #include "tests/support/walkthrough.h"
 
@@ -23,17 +24,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string brokers() {
-  const char* configured = std::getenv("DISPATCH_KAFKA_BROKERS");
-  return configured != nullptr ? configured : "127.0.0.1:19092";
-}
+std::string brokers() { return dispatch::testing::kafka_brokers(); }
 
 // A topic of its own for every test, so runs and cases never see each other's records.
 kafka::KafkaOptions options_for(const std::string& name) {
   kafka::KafkaOptions options;
   options.brokers = brokers();
-  options.topic = "test." + name + "." + std::to_string(::getpid()) + "." +
-                  std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  options.topic = dispatch::testing::unique_topic("test." + name);
   options.partitions = 4;
   options.node = "test-node";
   return options;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "tests/support/daemon.h"
+#include "tests/support/kafka.h"
 #include "tests/support/process.h"
 #include "tests/support/walkthrough.h"
 
@@ -23,10 +24,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string brokers() {
-  const char* configured = std::getenv("DISPATCH_KAFKA_BROKERS");
-  return configured != nullptr ? configured : "127.0.0.1:19092";
-}
+std::string brokers() { return dispatch::testing::kafka_brokers(); }
 
 json health(const Daemon& node) {
   WireClient client(node.listen(), 5000);
@@ -122,9 +120,7 @@ std::string ctl(const std::string& args) {
 
 BOOST_AUTO_TEST_CASE(the_survivor_takes_over_a_killed_decider_and_applies_each_command_once) {
   TempDir dir;
-  const std::string topic =
-      "test.takeover." + std::to_string(::getpid()) + "." +
-      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  const std::string topic = dispatch::testing::unique_topic("test.takeover");
   const std::string kafka =
       " --log kafka --brokers " + brokers() + " --topic " + topic + " --partitions 4";
   auto start = [&](const std::string& name) {
