@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tools/dispatchd/forward.h"
+
 namespace dispatch::daemon {
 
 namespace {
@@ -35,6 +37,13 @@ options (each also a key of the JSON configuration file, with _ for -):
                            (an Apache Kafka topic shared by several nodes; the store is then
                            this node's replica of it, and starts empty); with kafka:
 %KAFKA%
+  --peers ENDPOINT,...     the other nodes' request endpoints (tcp://HOST:PORT): while another
+                           node decides, commands given to this one are forwarded to it, so
+                           clients may use any node (default: none; they are then answered
+                           unavailable, naming no decider)
+  --cluster-key-file PATH  the secret the nodes share to trust each other's forwarded commands (at
+                           least 32 bytes, the same file on every node; needed with --peers, and
+                           to take forwarded commands)
 Shop orders from Kafka (connectors, with the embedded log): each topic carries one platform's
 payloads, one per record, as `dispatchctl ingest` reads them; they become work orders exactly once
 (README.md, "Connectors"), read at --brokers:
@@ -107,6 +116,21 @@ Status apply(DaemonConfig& c, const std::string& name, const std::string& value)
   } else if (name == "fallback-unit") {
     if (value.empty()) return bad("--fallback-unit needs a unit's number");
     c.connectors.mapping.fallback_unit = UnitId(value);
+  } else if (name == "peers") {
+    c.peers.clear();
+    std::stringstream list(value);
+    for (std::string endpoint; std::getline(list, endpoint, ',');) {
+      if (endpoint.rfind("tcp://", 0) != 0 || endpoint.find('*') != std::string::npos) {
+        return bad("--peers takes the nodes' request endpoints as tcp://HOST:PORT, not \"" +
+                   endpoint + "\"");
+      }
+      c.peers.push_back(endpoint);
+    }
+    if (c.peers.empty()) return bad("--peers needs at least one endpoint");
+  } else if (name == "cluster-key-file") {
+    auto key = read_cluster_key(value);
+    if (!key.ok()) return bad(key.error().message);
+    c.service.cluster_key = std::move(*key);
   } else if (kafka::is_kafka_setting(name)) {
     return kafka::apply_kafka_setting(c.kafka, name, value);
   } else if (name == "log-level") {
@@ -199,6 +223,16 @@ Result<DaemonConfig> parse_config(int argc, char** argv) {
     if (name == "config") continue;
     Status s = apply(c, name, value);
     if (!s.ok()) return s.error();
+  }
+  if (!c.peers.empty() && !c.kafka_log) {
+    return bad(
+        "--peers is for the nodes of a shared log (--log kafka); an embedded store has "
+        "one node");
+  }
+  if (!c.peers.empty() && c.service.cluster_key.empty()) {
+    return bad(
+        "--peers needs --cluster-key-file: peers take forwarded commands only when signed "
+        "with the key they share");
   }
   return c;
 }

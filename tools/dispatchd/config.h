@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "connectors/kafka_source.h"
 #include "engine/kafka/kafka_log.h"
@@ -22,6 +23,9 @@ struct DaemonConfig {
   std::string ready_file;  // written once serving; empty: none
   bool kafka_log = false;  // --log kafka: the store is a replica of a Kafka topic
   kafka::KafkaOptions kafka{.node = kafka::default_node_name()};
+  // The other nodes' request endpoints (--peers), to which commands are forwarded while this node
+  // does not decide (forward.h); they need a cluster key (service.cluster_key).
+  std::vector<std::string> peers;
   // Shop-order topics read at --brokers (connectors/kafka_source.h); none: no connector runs.
   // The source's `kafka` options are this config's, set when it starts.
   connectors::KafkaSourceOptions connectors;

@@ -11,6 +11,7 @@
 #include "connectors/kafka_source.h"
 #include "engine/kafka/node.h"
 #include "tools/dispatchd/config.h"
+#include "tools/dispatchd/forward.h"
 #include "tools/dispatchd/http.h"
 #include "tools/dispatchd/log.h"
 #include "tools/dispatchd/server.h"
@@ -112,10 +113,22 @@ int main(int argc, char** argv) {
   Engine& engine = node ? node->engine() : with_connectors ? *with_connectors->engine : *embedded;
   // Started once serving, so its progress shows in `health` from the first answer.
   std::unique_ptr<connectors::KafkaSource> source;
+  std::unique_ptr<Forwarder> forwarder;
+  if (node) {
+    config->service.deciding = [&node] { return node->deciding(); };
+    if (!config->peers.empty()) {
+      forwarder = std::make_unique<Forwarder>(config->peers, config->service.cluster_key,
+                                              config->kafka.node);
+      config->service.forward = [&forwarder](const nlohmann::json& command) {
+        return forwarder->forward(command);
+      };
+    }
+  }
   config->service.health_details = [&] {
     nlohmann::json details = nlohmann::json::object();
     if (node) {
       details["node"] = {{"name", config->kafka.node}, {"deciding", node->deciding()}};
+      if (forwarder) details["node"]["last_decider"] = forwarder->last_decider();
     }
     if (has_connectors) {
       details["connectors"] = source ? source->status() : nlohmann::json::array();

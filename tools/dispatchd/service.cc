@@ -1,10 +1,12 @@
 #include "tools/dispatchd/service.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
 #include "projections/queries.h"
 #include "projections/visibility.h"
+#include "tools/dispatchd/forward.h"
 
 namespace dispatch::daemon {
 namespace {
@@ -49,6 +51,11 @@ std::string text_or_empty(const json& request, const char* name) {
 json ok(json body = json::object()) {
   body["ok"] = true;
   return body;
+}
+
+// A command's refusal before the engine saw it, shaped as the engine's are (with the command's id).
+json command_refused(const json& id, const Error& error) {
+  return json{{"ok", false}, {"id", id}, {"error", to_json(error)}};
 }
 
 json unit_json(const UnitInfo& unit) {
@@ -199,6 +206,7 @@ Result<json> Service::dispatch(const json& request) {
   if (*op == "health") return health();
   if (*op == "command") return command(request);
   if (*op == "query") return query(request);
+  if (*op == "forwarded") return forwarded(request);
   return invalid("unknown op \"" + *op + "\"; one of " + std::string(kOps), "op");
 }
 
@@ -261,7 +269,7 @@ Result<json> Service::reset_password(const json& request) {
 }
 
 Status Service::submit_own(Command command) {
-  json reply = engine_.execute(std::move(command));
+  json reply = execute(std::move(command));
   if (reply.value("ok", false)) return Status::success();
   const json& e = reply["error"];
   return make_error(error_code_from_string(e.value("code", "")).value_or(ErrorCode::unavailable),
@@ -318,30 +326,85 @@ Result<json> Service::command(const json& request) {
   json command_json = *body;
   if (auto actor = command_json.find("actor"); actor != command_json.end()) {
     if (!actor->is_string() || actor->get<std::string>() != session->account.str()) {
-      json id = command_json.value("id", json());
-      return json{
-          {"ok", false},
-          {"id", id},
-          {"error", to_json(make_error(ErrorCode::forbidden,
-                                       session->account.str() +
-                                           " is logged in and may not act as " + actor->dump(),
-                                       "actor"))}};
+      return command_refused(
+          command_json.value("id", json()),
+          make_error(ErrorCode::forbidden,
+                     session->account.str() + " is logged in and may not act as " + actor->dump(),
+                     "actor"));
     }
   }
   command_json["actor"] = session->account.str();
   auto parsed = parse_command(command_json);
-  if (!parsed.ok()) {
-    return json{{"ok", false},
-                {"id", command_json.value("id", json())},
-                {"error", to_json(parsed.error())}};
-  }
+  if (!parsed.ok()) return command_refused(command_json.value("id", json()), parsed.error());
   if (std::holds_alternative<cmd::ChangePassword>(parsed->body) ||
       std::holds_alternative<cmd::ResetPassword>(parsed->body)) {
-    return json{{"ok", false},
-                {"id", parsed->id},
-                {"error", to_json(invalid("passwords change with the change_password and "
-                                          "reset_password ops, not as commands",
-                                          "type"))}};
+    return command_refused(parsed->id, invalid("passwords change with the change_password and "
+                                               "reset_password ops, not as commands",
+                                               "type"));
+  }
+  return execute(std::move(*parsed));
+}
+
+json Service::execute(Command command) {
+  if (!options_.forward || !options_.deciding || options_.deciding()) {
+    return engine_.execute(std::move(command));
+  }
+  json body = to_json(command);
+  if (const auto* change = std::get_if<cmd::ChangePassword>(&command.body)) {
+    body["password_hash"] = change->password_hash;  // not in the JSON form; the decider needs it
+  }
+  json reply = options_.forward(body);
+  if (reply.value("ok", false)) {
+    // So that the client's next query here sees what it just did. The reply is the decider's
+    // either way; a client that must see it everywhere passes "at_least" (see above).
+    std::uint64_t highest = 0;
+    for (const json& position : reply.value("positions", json::array())) {
+      if (position.is_number_unsigned()) highest = std::max(highest, position.get<std::uint64_t>());
+    }
+    if (highest > 0 && options_.see_forwarded_within.count() > 0) {
+      (void)engine_.wait_for(Position(highest), options_.see_forwarded_within);
+    }
+  }
+  return reply;
+}
+
+Result<json> Service::forwarded(const json& request) {
+  const std::string from = text_or_empty(request, "node");
+  if (options_.cluster_key.empty()) {
+    return make_error(ErrorCode::forbidden,
+                      "this node takes no commands forwarded by other nodes "
+                      "(it has no --cluster-key-file); node \"" +
+                          from + "\" sent one");
+  }
+  auto text = text_field(request, "command_text");
+  if (!text.ok()) return text.error();
+  auto signature = text_field(request, "signature");
+  if (!signature.ok()) return signature.error();
+  if (!forwarded_signature_matches(options_.cluster_key, *text, *signature)) {
+    return make_error(ErrorCode::unauthenticated,
+                      "the command forwarded by node \"" + from +
+                          "\" is not signed with this node's cluster key (--cluster-key-file)",
+                      "signature");
+  }
+  json command_json = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!command_json.is_object()) {
+    return invalid("\"command_text\" must be a command's JSON object", "command_text");
+  }
+  auto parsed = parse_command(command_json);
+  if (!parsed.ok()) return command_refused(command_json.value("id", json()), parsed.error());
+  if (auto* change = std::get_if<cmd::ChangePassword>(&parsed->body)) {
+    change->password_hash = command_json.value("password_hash", "");
+    if (change->password_hash.empty()) {
+      return command_refused(parsed->id, invalid("a forwarded ChangePassword needs its "
+                                                 "\"password_hash\"",
+                                                 "password_hash"));
+    }
+  }
+  // Never forwarded again: a node that does not decide answers `unavailable`, and the sender asks
+  // its next peer.
+  if (options_.deciding && !options_.deciding()) {
+    return command_refused(
+        parsed->id, make_error(ErrorCode::unavailable, "this node does not decide commands now"));
   }
   return engine_.execute(std::move(*parsed));
 }

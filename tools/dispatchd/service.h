@@ -16,6 +16,8 @@
 // administrator has no initial password over the wire: it logs in only once `dispatchctl
 // admin-password` has set one on the server.
 //
+// The op "forwarded" is for the nodes of a shared log, not for clients: see forward.h.
+//
 // Thread-safe: the server calls handle() from several worker threads at once; commands from
 // different workers share the engine's group commit.
 #pragma once
@@ -40,6 +42,17 @@ struct ServiceOptions {
   // When set, `health` also carries the members of the object it returns (the Kafka node's role,
   // the connectors' progress).
   std::function<nlohmann::json()> health_details;
+  // A node of a shared log (forward.h): whether it decides commands now (unset: it always does),
+  // and where commands go when it does not (unset: they are answered `unavailable`). Commands of
+  // the service's own (password changes) go the same way.
+  std::function<bool()> deciding;
+  std::function<nlohmann::json(const nlohmann::json& command)> forward;
+  // How long the reply to a forwarded command waits for this node to receive its events, so that
+  // the client's next query here sees them.
+  std::chrono::milliseconds see_forwarded_within{5000};
+  // The nodes' shared secret (--cluster-key-file): with it, the op "forwarded" is taken from
+  // peers that sign with the same secret. Empty: that op is refused.
+  std::string cluster_key;
 };
 
 class Service {
@@ -63,6 +76,10 @@ class Service {
   Result<json> logout(const json& request);
   Result<json> health() const;
   Result<json> command(const json& request);
+  Result<json> forwarded(const json& request);
+  // The reply to `command`, decided by this node's engine, or by the deciding peer when this node
+  // does not decide now and forwards. The actor has been checked.
+  json execute(Command command);
   Result<json> query(const json& request);
   // The request's session; `unauthenticated` without a valid token, `forbidden` while the initial
   // password must be changed (unless `allow_initial`).

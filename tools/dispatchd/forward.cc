@@ -1,0 +1,149 @@
+#include "tools/dispatchd/forward.h"
+
+#include <sodium.h>
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "engine/command.h"
+
+namespace dispatch::daemon {
+namespace {
+using json = nlohmann::json;
+
+std::string hex(const unsigned char* bytes, std::size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(size * 2, '0');
+  for (std::size_t i = 0; i < size; ++i) {
+    out[2 * i] = kDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kDigits[bytes[i] & 0x0f];
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Forwarder::Peer {
+  std::string endpoint;
+  std::vector<std::unique_ptr<WireClient>> idle;
+};
+
+Result<std::string> read_cluster_key(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorCode::invalid, "cannot read the cluster key file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string key = text.str();
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  if (key.size() < kMinClusterKeyBytes) {
+    return make_error(ErrorCode::invalid,
+                      "the cluster key in " + path + " has " + std::to_string(key.size()) +
+                          " bytes; at least " + std::to_string(kMinClusterKeyBytes) +
+                          " are needed (for example: head -c 48 /dev/urandom | base64 > " + path +
+                          ")");
+  }
+  return key;
+}
+
+std::string sign_forwarded(std::string_view key, std::string_view text) {
+  crypto_auth_hmacsha256_state state;
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()),
+                              key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(text.data()),
+                                text.size());
+  crypto_auth_hmacsha256_final(&state, mac);
+  return hex(mac, sizeof mac);
+}
+
+bool forwarded_signature_matches(std::string_view key, std::string_view text,
+                                 std::string_view signature) {
+  const std::string expected = sign_forwarded(key, text);
+  return signature.size() == expected.size() &&
+         sodium_memcmp(expected.data(), signature.data(), expected.size()) == 0;
+}
+
+Forwarder::Forwarder(std::vector<std::string> peers, std::string key, std::string node,
+                     int timeout_ms)
+    : key_(std::move(key)), node_(std::move(node)), timeout_ms_(timeout_ms) {
+  for (auto& endpoint : peers) {
+    auto peer = std::make_unique<Peer>();
+    peer->endpoint = std::move(endpoint);
+    peers_.push_back(std::move(peer));
+  }
+}
+
+Forwarder::~Forwarder() = default;
+
+std::unique_ptr<WireClient> Forwarder::take(Peer& peer) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!peer.idle.empty()) {
+      auto client = std::move(peer.idle.back());
+      peer.idle.pop_back();
+      return client;
+    }
+  }
+  return std::make_unique<WireClient>(peer.endpoint, timeout_ms_);
+}
+
+void Forwarder::give_back(Peer& peer, std::unique_ptr<WireClient> client) {
+  std::lock_guard lock(mutex_);
+  peer.idle.push_back(std::move(client));
+}
+
+json Forwarder::forward(const json& command) {
+  const std::string text = command.dump();
+  const json request{{"op", "forwarded"},
+                     {"node", node_},
+                     {"command_text", text},
+                     {"signature", sign_forwarded(key_, text)}};
+  const std::string bytes = request.dump();
+  std::size_t first = 0;
+  {
+    std::lock_guard lock(mutex_);
+    first = preferred_;
+  }
+  std::string asked;
+  for (std::size_t i = 0; i < peers_.size(); ++i) {
+    const std::size_t index = (first + i) % peers_.size();
+    Peer& peer = *peers_[index];
+    auto client = take(peer);
+    auto raw = client->request_raw(bytes);
+    give_back(peer, std::move(client));
+    std::string said;
+    if (!raw.ok()) {
+      said = raw.error().message;
+    } else {
+      json reply = json::parse(*raw, nullptr, false);
+      if (!reply.is_object()) {
+        said = "an answer that is not a JSON object";
+      } else if (reply.contains("id") && !(reply.value("ok", false) == false &&
+                                           reply["error"].value("code", "") == "unavailable")) {
+        // The peer decided: its answer is the command's, refusal or not.
+        std::lock_guard lock(mutex_);
+        preferred_ = index;
+        decided_ = true;
+        return reply;
+      } else {
+        said =
+            reply.contains("error") ? reply["error"].value("message", reply.dump()) : reply.dump();
+      }
+    }
+    asked += (asked.empty() ? "" : "; ") + peer.endpoint + ": " + said;
+  }
+  const Error none =
+      make_error(ErrorCode::unavailable,
+                 "this node does not decide commands now, and no peer took the command (" +
+                     (peers_.empty() ? std::string("no peers are configured") : asked) +
+                     "); retry with the same id in a moment");
+  return json{{"ok", false}, {"id", command.value("id", json())}, {"error", to_json(none)}};
+}
+
+std::string Forwarder::last_decider() const {
+  std::lock_guard lock(mutex_);
+  return decided_ ? peers_[preferred_]->endpoint : std::string();
+}
+
+}  // namespace dispatch::daemon

@@ -1,0 +1,80 @@
+// Forwarding between the nodes of a shared Kafka log: a node that does not decide commands now
+// (engine/kafka/kafka_log.h, Election) sends each command it is given to the node that does, so
+// a client, the web console or a script may talk to any node.
+//
+// Trust. A node authenticates its client and sets the command's actor; its peer must believe that
+// actor without the client's session, which lives only in the first node's memory. So the nodes
+// share a secret (--cluster-key-file), and a forwarded command travels as its exact JSON text with
+// the HMAC-SHA256 of that text under the secret: {"op": "forwarded", "node", "command_text",
+// "signature"}. A peer that has no secret, or whose secret gives another signature, refuses it.
+// Replaying a captured request can only repeat a command whose id the log already holds, which
+// the engine answers as a duplicate. The wire is not encrypted, so the nodes' request endpoints
+// belong on a network the operator trusts, as they do without forwarding.
+//
+// Which peer decides is learned by asking: a peer that does not decide answers `unavailable`
+// without forwarding again, and the next one is asked. The one that answered last is asked first.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/status.h"
+#include "tools/dispatchd/client.h"
+
+namespace dispatch::daemon {
+
+// The least length of a cluster key, in bytes: a guessable key would let anyone on the network
+// act as any account.
+inline constexpr std::size_t kMinClusterKeyBytes = 32;
+
+// The cluster key in the file at `path`, without a final line break. `invalid` naming the file
+// when it cannot be read or is shorter than kMinClusterKeyBytes.
+Result<std::string> read_cluster_key(const std::string& path);
+
+// The HMAC-SHA256 of `text` under `key`, as 64 lowercase hexadecimal digits.
+std::string sign_forwarded(std::string_view key, std::string_view text);
+
+// Whether `signature` is sign_forwarded(key, text), compared in constant time.
+bool forwarded_signature_matches(std::string_view key, std::string_view text,
+                                 std::string_view signature);
+
+class Forwarder {
+ public:
+  // `peers`: the request endpoints of the other nodes (tcp://HOST:PORT), asked in this order at
+  // first. `node`: this node's name, sent along for the peers' logs. Each peer is given
+  // `timeout_ms` to answer before the next is asked.
+  Forwarder(std::vector<std::string> peers, std::string key, std::string node,
+            int timeout_ms = 5000);
+  ~Forwarder();
+
+  // The deciding peer's reply to `command`, a command whose actor this node has authenticated.
+  // When no peer decides or answers, a reply `unavailable` naming the peers asked and what each
+  // said; a peer that did not answer in time may have applied the command, so the client retries
+  // with the same id, as after any `unavailable`. Thread-safe; requests to peers run in parallel.
+  nlohmann::json forward(const nlohmann::json& command);
+
+  // The endpoint of the peer that decided the last forwarded command; empty before the first.
+  std::string last_decider() const;
+
+ private:
+  struct Peer;
+  // A client of `peer`, from its idle ones or a new one; given back after a request that got an
+  // answer (one that timed out has already been replaced by WireClient).
+  std::unique_ptr<WireClient> take(Peer& peer);
+  void give_back(Peer& peer, std::unique_ptr<WireClient> client);
+
+  std::string key_;
+  std::string node_;
+  int timeout_ms_;
+  std::vector<std::unique_ptr<Peer>> peers_;
+  mutable std::mutex mutex_;
+  std::size_t preferred_ = 0;  // index of the peer that decided last
+  bool decided_ = false;       // whether any peer has decided yet
+};
+
+}  // namespace dispatch::daemon
