@@ -2,7 +2,10 @@
 // client that sends one JSON request and waits for its reply.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +25,25 @@
 namespace dispatch::testing {
 
 inline std::string dispatchd() { return binary_dir() + "/tools/dispatchd/dispatchd"; }
+
+// "tcp://127.0.0.1:PORT" with a port that was free a moment ago, for nodes that must know each
+// other's endpoints before they start (--peers). Another process could take it in between; on a
+// test machine that is rare enough.
+inline std::string free_loopback_endpoint() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t size = sizeof address;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot find a free loopback port");
+  }
+  ::close(fd);
+  return "tcp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+}
 
 // A running dispatchd over `data`, on ports the system picked (HTTP included); stopped with SIGTERM
 // (and waited for) when the object goes. Its stderr goes to `data`/../dispatchd.log.
