@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -65,13 +67,32 @@ struct Phase {
 };
 
 // Runs order groups [first_group, first_group + groups) from `clients` threads. With a rate
-// (commands per second over all clients), each client paces itself to its share.
+// (commands per second over all clients), each client paces itself to its share. Every 10 s
+// `progress` gets a line saying how far the phase is (a full run takes most of an hour).
 Phase run_load(Engine& engine, const bench::Shape& shape, std::uint64_t first_group,
-               std::uint64_t groups, int clients, double rate) {
+               std::uint64_t groups, int clients, double rate,
+               const std::function<void(const std::string&)>& progress) {
   Phase phase;
   std::mutex merge;
   std::atomic<std::uint64_t> next{first_group};
+  std::atomic<std::uint64_t> commands{0};
   auto start = Clock::now();
+  std::jthread reporter([&](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any wake;
+    for (;;) {
+      std::unique_lock lock(m);
+      wake.wait_for(lock, stop, std::chrono::seconds(10), [] { return false; });
+      if (stop.stop_requested()) return;
+      const std::uint64_t done = std::min(next.load(), first_group + groups) - first_group;
+      const double elapsed = seconds(Clock::now() - start);
+      const double per_s = commands.load() / elapsed;
+      const double left = done > 0 ? elapsed * (groups - done) / done : 0;
+      progress(std::to_string(done * 4) + " of " + std::to_string(groups * 4) +
+               " orders started, " + std::to_string(static_cast<long>(per_s)) +
+               " commands/s, about " + std::to_string(static_cast<long>(left)) + " s left");
+    }
+  });
   std::vector<std::thread> threads;
   for (int t = 0; t < clients; ++t) {
     threads.emplace_back([&, t] {
@@ -93,6 +114,7 @@ Phase run_load(Engine& engine, const bench::Shape& shape, std::uint64_t first_gr
           auto sent = Clock::now();
           json reply = engine.execute(std::move(c));
           mine.push_back(ms(Clock::now() - sent));
+          commands.fetch_add(1, std::memory_order_relaxed);
           if (!reply.value("ok", false)) ++refused;
         });
       }
@@ -102,6 +124,7 @@ Phase run_load(Engine& engine, const bench::Shape& shape, std::uint64_t first_gr
     });
   }
   for (auto& t : threads) t.join();
+  reporter.request_stop();
   phase.seconds = seconds(Clock::now() - start);
   phase.commands = phase.latencies_ms.size();
   return phase;
@@ -192,7 +215,8 @@ int run(const Options& o) {
              " clients");
   Position before = engine.head().position;
   std::uint64_t writes_before = counting->writes, bytes_before = counting->bytes;
-  Phase full = run_load(engine, shape, 0, groups, o.clients, 0);
+  Phase full = run_load(engine, shape, 0, groups, o.clients, 0,
+                        [&](const std::string& line) { say(o, "full load: " + line); });
   std::uint64_t events = engine.head().position.value() - before.value();
   std::uint64_t writes = counting->writes - writes_before;
   std::uint64_t bytes = counting->bytes - bytes_before;
@@ -202,7 +226,8 @@ int run(const Options& o) {
   const std::uint64_t half_groups = std::max<std::uint64_t>(o.clients * 10, groups / 10);
   say(o, "half load: " + std::to_string(half_groups * 4) + " orders at " +
              std::to_string(static_cast<int>(commands_per_s / 2)) + " commands/s");
-  Phase half = run_load(engine, shape, groups, half_groups, o.clients, commands_per_s / 2);
+  Phase half = run_load(engine, shape, groups, half_groups, o.clients, commands_per_s / 2,
+                        [&](const std::string& line) { say(o, "half load: " + line); });
 
   say(o, "queries");
   std::mt19937 random(7);
