@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -16,6 +17,8 @@
 #include "tests/support/process.h"
 #include "tests/support/walkthrough.h"
 #include "tools/dispatchd/config.h"
+#include "tools/dispatchd/http_api.h"
+#include "tools/dispatchd/photos.h"
 #include "tools/dispatchd/server.h"
 #include "tools/dispatchd/service.h"
 
@@ -60,8 +63,10 @@ struct Node {
   std::atomic<bool> stop{false};
   std::thread serving;
 
-  explicit Node(std::string key, std::function<json(const json&)> forward = {}) {
+  explicit Node(std::string key, std::function<json(const json&)> forward = {},
+                std::string photos_dir = {}) {
     ServiceOptions options;
+    options.photos_dir = std::move(photos_dir);
     options.hash_cost = accounts::HashCost::minimum;
     options.cluster_key = std::move(key);
     options.deciding = [this] { return deciding.load(); };
@@ -290,4 +295,82 @@ BOOST_AUTO_TEST_CASE(peers_need_a_kafka_log_a_cluster_key_and_tcp_endpoints) {
   BOOST_TEST_REQUIRE(good.ok(), message_of(good));
   BOOST_TEST(good->peers == (std::vector<std::string>{peer, "tcp://10.0.0.3:5570"}));
   BOOST_TEST(good->service.cluster_key == kKey);
+}
+
+// A JPEG as far as the photo store judges (its first bytes), different for each `n`.
+std::string jpeg(int n) {
+  return std::string("\xFF\xD8\xFF\xE0", 4) + "photo " + std::to_string(n);
+}
+
+BOOST_AUTO_TEST_CASE(a_photo_kept_by_one_node_is_fetched_by_another_and_checked_by_its_hash) {
+  testing::TempDir dir;
+  Node keeper(kKey, {}, dir.path() + "/a");
+  keeper.serve();
+  PhotoStore kept(dir.path() + "/a");
+  auto ref = kept.put(jpeg(1));
+  BOOST_TEST_REQUIRE(ref.ok());
+
+  Forwarder forwarder({keeper.endpoint()}, kKey, "other");
+  auto fetched = forwarder.photo(*ref);
+  BOOST_TEST_REQUIRE(fetched.ok(), (fetched.ok() ? "" : fetched.error().message));
+  BOOST_TEST(*fetched == jpeg(1));
+
+  auto missing = forwarder.photo("sha256:" + std::string(64, 'a'));
+  BOOST_TEST(code_of_status(missing) == "not_found");
+
+  // A peer whose file does not hold what its name promises is not believed.
+  auto other = kept.put(jpeg(2));
+  BOOST_TEST_REQUIRE(other.ok());
+  const std::string other_file = dir.path() + "/a/" + other->substr(kPhotoRefPrefix.size());
+  std::filesystem::remove(other_file);
+  std::ofstream(other_file) << jpeg(3);
+  auto forged = forwarder.photo(*other);
+  BOOST_TEST(code_of_status(forged) == "unavailable");
+  BOOST_TEST(forged.error().message.find("SHA-256") != std::string::npos, forged.error().message);
+
+  // Without the key, the photo is not given: the op bypasses the HTTP API's visibility check.
+  Forwarder stranger({keeper.endpoint()}, kKey + "-not-the-same", "stranger");
+  auto refused = stranger.photo(*ref);
+  BOOST_TEST(code_of_status(refused) == "unavailable");
+  BOOST_TEST(refused.error().message.find("not signed") != std::string::npos,
+             refused.error().message);
+}
+
+BOOST_AUTO_TEST_CASE(the_console_of_another_node_shows_a_photo_uploaded_to_the_first) {
+  testing::TempDir dir;
+  Node keeper(kKey, {}, dir.path() + "/a");
+  keeper.serve();
+  auto ref = PhotoStore(dir.path() + "/a").put(jpeg(4));
+  BOOST_TEST_REQUIRE(ref.ok());
+
+  // The second node's replica holds an order whose captured unit names the photo; its own photo
+  // directory does not hold the photo.
+  Forwarder forwarder({keeper.endpoint()}, kKey, "other");
+  Node viewer(kKey, {}, dir.path() + "/b");
+  for (json line : testing::walkthrough_lines()) {
+    if (line["type"] == "CaptureUnit") line["photos"] = json::array({*ref});
+    auto command = parse_command(line);
+    BOOST_TEST_REQUIRE(command.ok(), line.dump());
+    json reply = viewer.engine->execute(std::move(*command));
+    BOOST_TEST_REQUIRE(reply["ok"] == true, reply.dump());
+    if (line["type"] == "CaptureUnit") break;
+  }
+  const std::string token = viewer.token("ZHKF");
+  const HttpRequest get{"GET", "/api/photos/" + *ref, "Bearer " + token, ""};
+
+  HttpApi alone(*viewer.engine, *viewer.service, dir.path() + "/b", WebRoot(""));
+  BOOST_TEST(alone.handle(get).status == 404);
+
+  HttpApi with_peers(*viewer.engine, *viewer.service, dir.path() + "/b", WebRoot(""),
+                     [&](std::string_view r) { return forwarder.photo(r); });
+  HttpResponse shown = with_peers.handle(get);
+  BOOST_TEST(shown.status == 200, shown.body);
+  BOOST_TEST(shown.body == jpeg(4));
+  BOOST_TEST(shown.content_type == "image/jpeg");
+  // Kept from then on: the keeper may go away.
+  BOOST_TEST(PhotoStore(dir.path() + "/b").get(*ref).ok());
+
+  // Visibility is still the viewer's: a sibling outlet does not see the order, nor its photo.
+  const HttpRequest sibling{"GET", "/api/photos/" + *ref, "Bearer " + viewer.token("S2100912"), ""};
+  BOOST_TEST(with_peers.handle(sibling).status == 404);
 }

@@ -39,8 +39,9 @@ options (each also a key of the JSON configuration file, with _ for -):
 %KAFKA%
   --peers ENDPOINT,...     the other nodes' request endpoints (tcp://HOST:PORT): while another
                            node decides, commands given to this one are forwarded to it, so
-                           clients may use any node (default: none; they are then answered
-                           unavailable, naming no decider)
+                           clients may use any node; photos uploaded to another node are
+                           fetched from it (default: none; commands are then answered
+                           unavailable by a node that does not decide)
   --cluster-key-file PATH  the secret the nodes share to trust each other's forwarded commands (at
                            least 32 bytes, the same file on every node; needed with --peers, and
                            to take forwarded commands)

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "engine/command.h"
+#include "engine/hash.h"
 
 namespace dispatch::daemon {
 namespace {
@@ -64,6 +65,8 @@ bool forwarded_signature_matches(std::string_view key, std::string_view text,
          sodium_memcmp(expected.data(), signature.data(), expected.size()) == 0;
 }
 
+std::string photo_request_text(std::string_view ref) { return "photo\n" + std::string(ref); }
+
 Forwarder::Forwarder(std::vector<std::string> peers, std::string key, std::string node,
                      int timeout_ms)
     : key_(std::move(key)), node_(std::move(node)), timeout_ms_(timeout_ms) {
@@ -93,6 +96,13 @@ void Forwarder::give_back(Peer& peer, std::unique_ptr<WireClient> client) {
   peer.idle.push_back(std::move(client));
 }
 
+Result<std::string> Forwarder::ask(Peer& peer, const std::string& bytes) {
+  auto client = take(peer);
+  auto raw = client->request_raw(bytes);
+  give_back(peer, std::move(client));
+  return raw;
+}
+
 json Forwarder::forward(const json& command) {
   const std::string text = command.dump();
   const json request{{"op", "forwarded"},
@@ -109,9 +119,7 @@ json Forwarder::forward(const json& command) {
   for (std::size_t i = 0; i < peers_.size(); ++i) {
     const std::size_t index = (first + i) % peers_.size();
     Peer& peer = *peers_[index];
-    auto client = take(peer);
-    auto raw = client->request_raw(bytes);
-    give_back(peer, std::move(client));
+    auto raw = ask(peer, bytes);
     std::string said;
     if (!raw.ok()) {
       said = raw.error().message;
@@ -139,6 +147,50 @@ json Forwarder::forward(const json& command) {
                      (peers_.empty() ? std::string("no peers are configured") : asked) +
                      "); retry with the same id in a moment");
   return json{{"ok", false}, {"id", command.value("id", json())}, {"error", to_json(none)}};
+}
+
+Result<std::string> Forwarder::photo(std::string_view ref) {
+  const std::string bytes = json{{"op", "photo"},
+                                 {"node", node_},
+                                 {"ref", ref},
+                                 {"signature", sign_forwarded(key_, photo_request_text(ref))}}
+                                .dump();
+  std::string failures;
+  for (const auto& peer : peers_) {
+    auto raw = ask(*peer, bytes);
+    std::string said;
+    if (!raw.ok()) {
+      said = raw.error().message;
+    } else {
+      json reply = json::parse(*raw, nullptr, false);
+      if (reply.is_object() && reply.value("ok", false) && reply["photo_base64"].is_string()) {
+        const std::string& encoded = reply["photo_base64"].get_ref<const std::string&>();
+        std::string decoded(encoded.size(), '\0');
+        std::size_t size = 0;
+        if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(),
+                              encoded.data(), encoded.size(), nullptr, &size, nullptr,
+                              sodium_base64_VARIANT_ORIGINAL) == 0) {
+          decoded.resize(size);
+          if ("sha256:" + sha256_hex(decoded) == ref) return decoded;
+          said = "bytes whose SHA-256 is not the reference's";
+        } else {
+          said = "a photo that is not base64";
+        }
+      } else if (reply.is_object() && reply.contains("error")) {
+        if (reply["error"].value("code", "") == "not_found") continue;
+        said = reply["error"].value("message", reply.dump());
+      } else {
+        said = "an answer that is not a photo";
+      }
+    }
+    failures += (failures.empty() ? "" : "; ") + peer->endpoint + ": " + said;
+  }
+  if (failures.empty()) {
+    return make_error(ErrorCode::not_found, "no node keeps the photo " + std::string(ref), "photo");
+  }
+  return make_error(ErrorCode::unavailable, "the photo " + std::string(ref) +
+                                                " is not kept here and could not be fetched (" +
+                                                failures + ")");
 }
 
 std::string Forwarder::last_decider() const {

@@ -11,6 +11,10 @@
 // the engine answers as a duplicate. The wire is not encrypted, so the nodes' request endpoints
 // belong on a network the operator trusts, as they do without forwarding.
 //
+// Photos (photos.h) are kept by the node they were uploaded to; another node asks its peers for
+// one it does not keep, with {"op": "photo", "node", "ref", "signature"} signed the same way over
+// "photo\n" + ref, and takes the bytes only if their SHA-256 is the one the reference names.
+//
 // Which peer decides is learned by asking: a peer that does not decide answers `unavailable`
 // without forwarding again, and the next one is asked. The one that answered last is asked first.
 #pragma once
@@ -43,6 +47,9 @@ std::string sign_forwarded(std::string_view key, std::string_view text);
 bool forwarded_signature_matches(std::string_view key, std::string_view text,
                                  std::string_view signature);
 
+// What a photo request signs: a text that no command's JSON can be.
+std::string photo_request_text(std::string_view ref);
+
 class Forwarder {
  public:
   // `peers`: the request endpoints of the other nodes (tcp://HOST:PORT), asked in this order at
@@ -58,6 +65,11 @@ class Forwarder {
   // with the same id, as after any `unavailable`. Thread-safe; requests to peers run in parallel.
   nlohmann::json forward(const nlohmann::json& command);
 
+  // The bytes of the photo `ref` ("sha256:..."), from the first peer that keeps it; `not_found`
+  // when none does, `unavailable` naming each peer when some could not be asked. Bytes whose hash
+  // is not the reference's are refused, from whatever peer.
+  Result<std::string> photo(std::string_view ref);
+
   // The endpoint of the peer that decided the last forwarded command; empty before the first.
   std::string last_decider() const;
 
@@ -67,6 +79,8 @@ class Forwarder {
   // answer (one that timed out has already been replaced by WireClient).
   std::unique_ptr<WireClient> take(Peer& peer);
   void give_back(Peer& peer, std::unique_ptr<WireClient> client);
+  // Sends `bytes` to `peer` with a client of its pool.
+  Result<std::string> ask(Peer& peer, const std::string& bytes);
 
   std::string key_;
   std::string node_;

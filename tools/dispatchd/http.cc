@@ -117,7 +117,7 @@ struct HttpServer::Impl {
   std::shared_ptr<Gate> gate = std::make_shared<Gate>();
 
   Impl(Engine& engine, Service& service, const HttpOptions& o, const std::string& data_dir)
-      : api(engine, service, data_dir + "/photos", WebRoot(o.web_root)),
+      : api(engine, service, data_dir + "/photos", WebRoot(o.web_root), o.photo_from_peers),
         options(o),
         pool(o.workers == 0 ? 1 : o.workers) {}
 

@@ -17,8 +17,10 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "engine/engine.h"
 #include "engine/status.h"
@@ -31,6 +33,9 @@ struct HttpOptions {
   std::string web_root;                   // the console's files; empty: a built-in page only
   std::size_t threads = 2;                // socket threads
   std::size_t workers = 8;                // requests handled at once
+  // A photo this node does not keep, from the other nodes of a shared log (Forwarder::photo);
+  // unset: such a photo is not found.
+  std::function<Result<std::string>(std::string_view ref)> photo_from_peers;
 };
 
 // The value of --http that turns the server off.

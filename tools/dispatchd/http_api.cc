@@ -151,11 +151,13 @@ int http_status(std::string_view code) {
   return 500;
 }
 
-HttpApi::HttpApi(Engine& engine, Service& service, std::string photos_dir, WebRoot web_root)
+HttpApi::HttpApi(Engine& engine, Service& service, std::string photos_dir, WebRoot web_root,
+                 std::function<Result<std::string>(std::string_view ref)> photo_from_peers)
     : engine_(engine),
       service_(service),
       photos_(std::move(photos_dir)),
-      web_root_(std::move(web_root)) {}
+      web_root_(std::move(web_root)),
+      photo_from_peers_(std::move(photo_from_peers)) {}
 
 HttpResponse HttpApi::too_large(std::size_t limit) {
   return error_response(
@@ -292,6 +294,14 @@ HttpResponse HttpApi::fetch_photo(std::string_view ref, const std::string& token
       "photo");
   if ((*holders)["orders"].empty()) return error_response(hidden);
   auto photo = photos_.get(ref);
+  if (!photo.ok() && photo.error().code == ErrorCode::not_found && photo_from_peers_) {
+    // Uploaded to another node of the shared log: fetched once, then kept here as well.
+    auto bytes = photo_from_peers_(ref);
+    if (!bytes.ok()) return error_response(bytes.error());
+    auto stored = photos_.put(*bytes);
+    if (!stored.ok()) return error_response(stored.error());
+    photo = photos_.get(ref);
+  }
   if (!photo.ok()) return error_response(photo.error());
   HttpResponse r;
   r.content_type = photo->content_type;

@@ -77,8 +77,10 @@ struct LiveSubscription {
 
 class HttpApi {
  public:
-  // `engine` and `service` outlive the API. Photos are kept in `photos_dir`.
-  HttpApi(Engine& engine, Service& service, std::string photos_dir, WebRoot web_root);
+  // `engine` and `service` outlive the API. Photos are kept in `photos_dir`; one that is not is
+  // asked of `photo_from_peers` when given, and kept once it came.
+  HttpApi(Engine& engine, Service& service, std::string photos_dir, WebRoot web_root,
+          std::function<Result<std::string>(std::string_view ref)> photo_from_peers = {});
 
   // The response to one request. Never throws.
   HttpResponse handle(const HttpRequest& request);
@@ -108,6 +110,7 @@ class HttpApi {
   Service& service_;
   PhotoStore photos_;
   WebRoot web_root_;
+  std::function<Result<std::string>(std::string_view ref)> photo_from_peers_;
 };
 
 }  // namespace dispatch::daemon

@@ -122,8 +122,12 @@ int main(int argc, char** argv) {
       config->service.forward = [&forwarder](const nlohmann::json& command) {
         return forwarder->forward(command);
       };
+      config->http.photo_from_peers = [&forwarder](std::string_view ref) {
+        return forwarder->photo(ref);
+      };
     }
   }
+  config->service.photos_dir = config->data + "/photos";
   config->service.health_details = [&] {
     nlohmann::json details = nlohmann::json::object();
     if (node) {

@@ -1,12 +1,16 @@
 #include "tools/dispatchd/service.h"
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <utility>
 
 #include "projections/queries.h"
 #include "projections/visibility.h"
 #include "tools/dispatchd/forward.h"
+#include "tools/dispatchd/photos.h"
 
 namespace dispatch::daemon {
 namespace {
@@ -207,6 +211,7 @@ Result<json> Service::dispatch(const json& request) {
   if (*op == "command") return command(request);
   if (*op == "query") return query(request);
   if (*op == "forwarded") return forwarded(request);
+  if (*op == "photo") return photo(request);
   return invalid("unknown op \"" + *op + "\"; one of " + std::string(kOps), "op");
 }
 
@@ -368,24 +373,50 @@ json Service::execute(Command command) {
   return reply;
 }
 
-Result<json> Service::forwarded(const json& request) {
+Status Service::signed_by_peer(const json& request, const std::string& text,
+                               std::string_view what) {
   const std::string from = text_or_empty(request, "node");
   if (options_.cluster_key.empty()) {
-    return make_error(ErrorCode::forbidden,
-                      "this node takes no commands forwarded by other nodes "
-                      "(it has no --cluster-key-file); node \"" +
-                          from + "\" sent one");
+    return make_error(ErrorCode::forbidden, "this node takes no " + std::string(what) +
+                                                " from other nodes (it has no "
+                                                "--cluster-key-file); node \"" +
+                                                from + "\" asked");
   }
-  auto text = text_field(request, "command_text");
-  if (!text.ok()) return text.error();
   auto signature = text_field(request, "signature");
   if (!signature.ok()) return signature.error();
-  if (!forwarded_signature_matches(options_.cluster_key, *text, *signature)) {
+  if (!forwarded_signature_matches(options_.cluster_key, text, *signature)) {
     return make_error(ErrorCode::unauthenticated,
-                      "the command forwarded by node \"" + from +
+                      "the " + std::string(what) + " request of node \"" + from +
                           "\" is not signed with this node's cluster key (--cluster-key-file)",
                       "signature");
   }
+  return Status::success();
+}
+
+Result<json> Service::photo(const json& request) {
+  auto ref = text_field(request, "ref");
+  if (!ref.ok()) return ref.error();
+  Status trusted = signed_by_peer(request, photo_request_text(*ref), "photo");
+  if (!trusted.ok()) return trusted.error();
+  if (options_.photos_dir.empty()) {
+    return make_error(ErrorCode::not_found, "this node keeps no photos", "ref");
+  }
+  auto photo = PhotoStore(options_.photos_dir).get(*ref);
+  if (!photo.ok()) return photo.error();
+  std::string encoded(
+      sodium_base64_ENCODED_LEN(photo->bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(encoded.data(), encoded.size(),
+                    reinterpret_cast<const unsigned char*>(photo->bytes.data()),
+                    photo->bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+  encoded.resize(std::strlen(encoded.c_str()));
+  return ok(json{{"photo_base64", std::move(encoded)}, {"content_type", photo->content_type}});
+}
+
+Result<json> Service::forwarded(const json& request) {
+  auto text = text_field(request, "command_text");
+  if (!text.ok()) return text.error();
+  Status trusted = signed_by_peer(request, *text, "forwarded commands");
+  if (!trusted.ok()) return trusted.error();
   json command_json = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!command_json.is_object()) {
     return invalid("\"command_text\" must be a command's JSON object", "command_text");

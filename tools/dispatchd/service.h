@@ -16,7 +16,8 @@
 // administrator has no initial password over the wire: it logs in only once `dispatchctl
 // admin-password` has set one on the server.
 //
-// The op "forwarded" is for the nodes of a shared log, not for clients: see forward.h.
+// The ops "forwarded" and "photo" are for the nodes of a shared log, not for clients: see
+// forward.h.
 //
 // Thread-safe: the server calls handle() from several worker threads at once; commands from
 // different workers share the engine's group commit.
@@ -51,8 +52,10 @@ struct ServiceOptions {
   // the client's next query here sees them.
   std::chrono::milliseconds see_forwarded_within{5000};
   // The nodes' shared secret (--cluster-key-file): with it, the op "forwarded" is taken from
-  // peers that sign with the same secret. Empty: that op is refused.
+  // peers that sign with the same secret, and so is "photo". Empty: both are refused.
   std::string cluster_key;
+  // Where this node keeps its photos (photos.h), for peers that ask for one with "photo".
+  std::string photos_dir;
 };
 
 class Service {
@@ -77,6 +80,9 @@ class Service {
   Result<json> health() const;
   Result<json> command(const json& request);
   Result<json> forwarded(const json& request);
+  Result<json> photo(const json& request);
+  // Whether `request` comes from a peer: signed over `text` under this node's cluster key.
+  Status signed_by_peer(const json& request, const std::string& text, std::string_view what);
   // The reply to `command`, decided by this node's engine, or by the deciding peer when this node
   // does not decide now and forwards. The actor has been checked.
   json execute(Command command);
