@@ -3,7 +3,15 @@
 namespace dispatch::daemon {
 
 WireClient::WireClient(const std::string& endpoint, int timeout_ms)
-    : endpoint_(endpoint), timeout_ms_(timeout_ms) {
+    : endpoint_(endpoint),
+      timeout_ms_(timeout_ms),
+      own_context_(std::make_unique<zmq::context_t>()),
+      context_(*own_context_) {
+  open();
+}
+
+WireClient::WireClient(zmq::context_t& context, const std::string& endpoint, int timeout_ms)
+    : endpoint_(endpoint), timeout_ms_(timeout_ms), context_(context) {
   open();
 }
 

@@ -88,7 +88,7 @@ std::unique_ptr<WireClient> Forwarder::take(Peer& peer) {
       return client;
     }
   }
-  return std::make_unique<WireClient>(peer.endpoint, timeout_ms_);
+  return std::make_unique<WireClient>(context_, peer.endpoint, timeout_ms_);
 }
 
 void Forwarder::give_back(Peer& peer, std::unique_ptr<WireClient> client) {

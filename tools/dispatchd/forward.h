@@ -85,6 +85,7 @@ class Forwarder {
   std::string key_;
   std::string node_;
   int timeout_ms_;
+  zmq::context_t context_;  // one I/O thread for every client of every peer
   std::vector<std::unique_ptr<Peer>> peers_;
   mutable std::mutex mutex_;
   std::size_t preferred_ = 0;  // index of the peer that decided last
