@@ -1,6 +1,8 @@
-// dispatch_bench: drives a province-sized load through the engine in-process and reports
-// throughput, latency, rebuild speed, query latency, memory and size, beside a bare RocksDB
-// baseline measured in the same run (the headline is the ratio: these machines are noisy).
+// dispatch_bench: drives a province-sized load through the engine in-process (or, with --via zmq,
+// through dispatchd's wire: its Service and Server in this process, over loopback TCP) and
+// reports throughput, latency, rebuild speed, query latency, memory and size, beside a bare
+// RocksDB baseline measured in the same run (the headline is the ratio: these machines are
+// noisy).
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 #include <sys/resource.h>
@@ -15,13 +17,20 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
+#include "engine/accounts.h"
 #include "engine/engine.h"
 #include "engine/store/rocks_kv.h"
 #include "tools/benchmark/load.h"
+#include "tools/dispatchd/client.h"
+#include "tools/dispatchd/server.h"
+#include "tools/dispatchd/service.h"
 
 namespace {
 using namespace dispatch;
@@ -49,7 +58,11 @@ struct Options {
   bool json_only = false;
   std::string data;
   bool keep = false;
+  std::string via = "engine";  // or "zmq": through dispatchd's wire
 };
+
+// How one client sends a command and gets its reply.
+using Sender = std::function<json(Command)>;
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -104,8 +117,8 @@ struct Phase {
 // Runs order groups [first_group, first_group + groups) from `clients` threads. With a rate
 // (commands per second over all clients), each client paces itself to its share. Every 10 s
 // `progress` gets a line saying how far the phase is (a full run takes most of an hour).
-Phase run_load(Engine& engine, const bench::Shape& shape, std::uint64_t first_group,
-               std::uint64_t groups, int clients, double rate,
+Phase run_load(const std::function<Sender(int client)>& sender_of, const bench::Shape& shape,
+               std::uint64_t first_group, std::uint64_t groups, int clients, double rate,
                const std::function<void(const std::string&)>& progress) {
   Phase phase;
   std::mutex merge;
@@ -132,6 +145,7 @@ Phase run_load(Engine& engine, const bench::Shape& shape, std::uint64_t first_gr
   for (int t = 0; t < clients; ++t) {
     threads.emplace_back([&, t] {
       bench::Lifecycle life(shape, 1000003ULL * (first_group + 1) + t);
+      Sender send = sender_of(t);
       Latencies mine;
       std::uint64_t refused = 0;
       auto slot = Clock::now();
@@ -147,7 +161,7 @@ Phase run_load(Engine& engine, const bench::Shape& shape, std::uint64_t first_gr
             std::this_thread::sleep_until(slot);
           }
           auto sent = Clock::now();
-          json reply = engine.execute(std::move(c));
+          json reply = send(std::move(c));
           mine.add(ms(Clock::now() - sent));
           commands.fetch_add(1, std::memory_order_relaxed);
           if (!reply.value("ok", false)) ++refused;
@@ -211,6 +225,83 @@ void say(const Options& o, const std::string& line) {
   if (!o.json_only || isatty(STDERR_FILENO)) std::cerr << "bench: " << line << std::endl;
 }
 
+// --via zmq: dispatchd's Service and Server over this engine, on a loopback port, with a session
+// for every account of the organisation (logged in before the load, so logins are not timed and
+// password changes are not counted as the load's events).
+class Wire {
+ public:
+  static constexpr std::string_view kPassword = "bench-password";
+
+  Wire(Engine& engine, const bench::Shape& shape, int clients) {
+    daemon::ServiceOptions service_options;
+    service_options.hash_cost = accounts::HashCost::minimum;
+    service_ = std::make_unique<daemon::Service>(engine, service_options);
+    daemon::ServerOptions server_options{.listen = "tcp://127.0.0.1:*",
+                                         .publish = "tcp://127.0.0.1:*",
+                                         .workers = static_cast<std::size_t>(clients) * 2};
+    auto server = daemon::Server::start(engine, *service_, server_options);
+    if (!server.ok()) throw std::runtime_error(server.error().message);
+    server_ = std::move(*server);
+    serving_ = std::thread([this] { server_->run(stop_); });
+
+    auto hash = accounts::hash_password(kPassword, accounts::HashCost::minimum);
+    if (!hash.ok()) throw std::runtime_error(hash.error().message);
+    std::vector<std::string> accounts;
+    for (const Command& c : bench::organisation(shape)) {
+      if (const auto* unit = std::get_if<cmd::RegisterUnit>(&c.body)) {
+        accounts.push_back(unit->unit_id.str());
+      } else if (const auto* staff = std::get_if<cmd::RegisterStaff>(&c.body)) {
+        accounts.push_back(staff->staff_id.str());
+      }
+    }
+    std::vector<std::future<json>> changed;
+    for (const std::string& account : accounts) {
+      changed.push_back(
+          engine.submit(Command{CommandId("bench-password-" + account), AccountId(account), "",
+                                cmd::ChangePassword{AccountId(account), *hash}}));
+    }
+    for (auto& reply : changed) {
+      json r = reply.get();
+      if (!r.value("ok", false)) throw std::runtime_error("password: " + r.dump());
+    }
+    daemon::WireClient client(endpoint());
+    for (const std::string& account : accounts) {
+      auto in = client.request(
+          {{"op", "login"}, {"account", account}, {"password", std::string(kPassword)}});
+      if (!in.ok() || !(*in).value("ok", false)) {
+        throw std::runtime_error("login of " + account + ": " +
+                                 (in.ok() ? in->dump() : in.error().message));
+      }
+      tokens_[account] = (*in)["token"];
+    }
+  }
+  ~Wire() {
+    stop_ = true;
+    serving_.join();
+  }
+
+  const std::string& endpoint() const { return server_->listen_endpoint(); }
+
+  // A client of its own: one DEALER socket, as each of dispatchd's clients has.
+  Sender sender() {
+    auto client = std::make_shared<daemon::WireClient>(endpoint());
+    return [this, client](Command c) {
+      json request{
+          {"op", "command"}, {"token", tokens_.at(c.actor.str())}, {"command", to_json(c)}};
+      auto reply = client->request(request);
+      if (!reply.ok()) return json{{"ok", false}, {"error", to_json(reply.error())}};
+      return *reply;
+    };
+  }
+
+ private:
+  std::unique_ptr<daemon::Service> service_;
+  std::unique_ptr<daemon::Server> server_;
+  std::atomic<bool> stop_{false};
+  std::thread serving_;
+  std::unordered_map<std::string, std::string> tokens_;  // read-only once the load starts
+};
+
 int run(const Options& o) {
   const bench::Shape shape;
   std::string dir =
@@ -245,12 +336,22 @@ int run(const Options& o) {
     }
   }
 
+  std::unique_ptr<Wire> wire;
+  std::function<Sender(int)> sender_of = [&](int) -> Sender {
+    return [&](Command c) { return engine.execute(std::move(c)); };
+  };
+  if (o.via == "zmq") {
+    say(o, "sessions for every account, through dispatchd's wire");
+    wire = std::make_unique<Wire>(engine, shape, o.clients);
+    sender_of = [&](int) { return wire->sender(); };
+  }
+
   const std::uint64_t groups = std::max<std::uint64_t>(1, o.orders / 4);
   say(o, "full load: " + std::to_string(groups * 4) + " orders from " + std::to_string(o.clients) +
              " clients");
   Position before = engine.head().position;
   std::uint64_t writes_before = counting->writes, bytes_before = counting->bytes;
-  Phase full = run_load(engine, shape, 0, groups, o.clients, 0,
+  Phase full = run_load(sender_of, shape, 0, groups, o.clients, 0,
                         [&](const std::string& line) { say(o, "full load: " + line); });
   std::uint64_t events = engine.head().position.value() - before.value();
   std::uint64_t writes = counting->writes - writes_before;
@@ -261,9 +362,10 @@ int run(const Options& o) {
   const std::uint64_t half_groups = std::max<std::uint64_t>(o.clients * 10, groups / 10);
   say(o, "half load: " + std::to_string(half_groups * 4) + " orders at " +
              std::to_string(static_cast<int>(commands_per_s / 2)) + " commands/s");
-  Phase half = run_load(engine, shape, groups, half_groups, o.clients, commands_per_s / 2,
+  Phase half = run_load(sender_of, shape, groups, half_groups, o.clients, commands_per_s / 2,
                         [&](const std::string& line) { say(o, "half load: " + line); });
 
+  wire.reset();  // queries and the rebuild are in-process either way
   say(o, "queries");
   std::mt19937 random(7);
   auto sub = [&](int i) {
@@ -324,6 +426,7 @@ int run(const Options& o) {
   if (!o.keep) fs::remove_all(dir);
 
   json report{{"orders", groups * 4},
+              {"via", o.via},
               {"events", events},
               {"commands", full.commands},
               {"clients", o.clients},
@@ -382,11 +485,21 @@ int main(int argc, char** argv) {
       o.data = value();
     } else if (a == "--keep") {
       o.keep = true;
+    } else if (a == "--via") {
+      o.via = value();
+      if (o.via != "engine" && o.via != "zmq") {
+        std::cerr << "bench: --via takes engine (default) or zmq, not " << o.via << '\n';
+        return 2;
+      }
     } else if (a == "--help") {
-      std::cout << "usage: tools/bench [--orders N] [--clients C] [--json] [--data DIR] [--keep]\n"
+      std::cout << "usage: tools/bench [--orders N] [--clients C] [--via engine|zmq] [--json]\n"
+                   "                   [--data DIR] [--keep]\n"
                    "Drives N orders (default 200000) through their whole lifecycle from C clients\n"
                    "(default 8) in-process, then a half-rate run, queries, a rebuild, and a bare\n"
-                   "RocksDB baseline writing the same bytes in synced batches of the same size.\n";
+                   "RocksDB baseline writing the same bytes in synced batches of the same size.\n"
+                   "With --via zmq the commands go through dispatchd's wire (its service and\n"
+                   "sockets in this process, over loopback TCP), each client with its own socket\n"
+                   "and the sessions of the accounts it acts as.\n";
       return 0;
     } else {
       std::cerr << "bench: unknown argument " << a << " (see --help)\n";
