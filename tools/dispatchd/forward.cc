@@ -23,6 +23,12 @@ std::string hex(const unsigned char* bytes, std::size_t size) {
   return out;
 }
 
+// The code and message of a reply's error; empty when it has none in the contract's form.
+std::string error_field(const json& reply, const char* field) {
+  auto error = reply.find("error");
+  return error != reply.end() && error->is_object() ? error->value(field, "") : "";
+}
+
 }  // namespace
 
 struct Forwarder::Peer {
@@ -127,16 +133,14 @@ json Forwarder::forward(const json& command) {
       json reply = json::parse(*raw, nullptr, false);
       if (!reply.is_object()) {
         said = "an answer that is not a JSON object";
-      } else if (reply.contains("id") && !(reply.value("ok", false) == false &&
-                                           reply["error"].value("code", "") == "unavailable")) {
+      } else if (reply.contains("id") && error_field(reply, "code") != "unavailable") {
         // The peer decided: its answer is the command's, refusal or not.
         std::lock_guard lock(mutex_);
         preferred_ = index;
         decided_ = true;
         return reply;
       } else {
-        said =
-            reply.contains("error") ? reply["error"].value("message", reply.dump()) : reply.dump();
+        said = reply.contains("error") ? error_field(reply, "message") : reply.dump();
       }
     }
     asked += (asked.empty() ? "" : "; ") + peer.endpoint + ": " + said;
@@ -177,8 +181,8 @@ Result<std::string> Forwarder::photo(std::string_view ref) {
           said = "a photo that is not base64";
         }
       } else if (reply.is_object() && reply.contains("error")) {
-        if (reply["error"].value("code", "") == "not_found") continue;
-        said = reply["error"].value("message", reply.dump());
+        if (error_field(reply, "code") == "not_found") continue;
+        said = error_field(reply, "message");
       } else {
         said = "an answer that is not a photo";
       }

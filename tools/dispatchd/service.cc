@@ -2,7 +2,6 @@
 
 #include <sodium.h>
 
-#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <utility>
@@ -359,15 +358,16 @@ json Service::execute(Command command) {
     body["password_hash"] = change->password_hash;  // not in the JSON form; the decider needs it
   }
   json reply = options_.forward(body);
-  if (reply.value("ok", false)) {
+  if (reply.value("ok", false) && options_.see_forwarded_within.count() > 0) {
     // So that the client's next query here sees what it just did. The reply is the decider's
-    // either way; a client that must see it everywhere passes "at_least" (see above).
-    std::uint64_t highest = 0;
+    // either way; a client that must see it everywhere passes "at_least" (see above). Each
+    // position is waited for, since a batch's events may lie on several chains.
+    const auto deadline = std::chrono::steady_clock::now() + options_.see_forwarded_within;
     for (const json& position : reply.value("positions", json::array())) {
-      if (position.is_number_unsigned()) highest = std::max(highest, position.get<std::uint64_t>());
-    }
-    if (highest > 0 && options_.see_forwarded_within.count() > 0) {
-      (void)engine_.wait_for(Position(highest), options_.see_forwarded_within);
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (!position.is_number_unsigned() || left.count() <= 0) continue;
+      (void)engine_.wait_for(Position(position.get<std::uint64_t>()), left);
     }
   }
   return reply;
