@@ -1,6 +1,7 @@
 // Two dispatchd nodes of one Kafka topic against the real broker: the seed's walkthrough with its
-// requests spread over both (the follower forwards its commands to the decider, --peers), then a
-// load through both while the deciding node is killed with SIGKILL. The survivor takes over; every
+// requests spread over both (the follower forwards its commands to the decider, --peers; a photo
+// uploaded to one node is shown by the other), then a load through both while the deciding node is
+// killed with SIGKILL. The survivor takes over; every
 // acknowledged command is applied exactly once; both nodes agree with each other and with an audit
 // of the topic; no order is left half done.
 #define BOOST_TEST_MODULE kafka_takeover
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "tests/support/daemon.h"
+#include "tests/support/http.h"
 #include "tests/support/kafka.h"
 #include "tests/support/process.h"
 #include "tests/support/walkthrough.h"
@@ -131,27 +133,12 @@ BOOST_AUTO_TEST_CASE(the_survivor_takes_over_a_killed_decider_and_applies_each_c
   const std::string key_file = dir.path() + "/cluster-key";
   std::ofstream(key_file) << "takeover-test-cluster-key-0123456789abcdef\n";
   auto start = [&](const std::string& name) {
-    return std::make_unique<Daemon>(dir.path() + "/" + name,
-                                    std::vector<std::string>{"--http",
-                                                             "none",
-                                                             "--log",
-                                                             "kafka",
-                                                             "--brokers",
-                                                             brokers(),
-                                                             "--topic",
-                                                             topic,
-                                                             "--partitions",
-                                                             "4",
-                                                             "--node",
-                                                             name,
-                                                             "--workers",
-                                                             "32",
-                                                             "--listen",
-                                                             endpoints.at(name),
-                                                             "--peers",
-                                                             endpoints.at(name == "a" ? "b" : "a"),
-                                                             "--cluster-key-file",
-                                                             key_file});
+    return std::make_unique<Daemon>(
+        dir.path() + "/" + name,
+        std::vector<std::string>{
+            "--log", "kafka", "--brokers", brokers(), "--topic", topic, "--partitions", "4",
+            "--node", name, "--workers", "32", "--listen", endpoints.at(name), "--peers",
+            endpoints.at(name == "a" ? "b" : "a"), "--cluster-key-file", key_file});
   };
   const std::string password_file = dir.path() + "/admin-password";
   std::ofstream(password_file) << Accounts::admin_password() << '\n';
@@ -169,10 +156,23 @@ BOOST_AUTO_TEST_CASE(the_survivor_takes_over_a_killed_decider_and_applies_each_c
   // here that is counted, and it must not happen.)
   Accounts accounts(nodes);
   const std::size_t follower = 1 - first_decider;
+  // The walkthrough's first capture names a photo the technician uploads to node a; node b shows
+  // it too (it fetches the photo from its peer).
+  const std::string photo = std::string("\xFF\xD8\xFF\xE0", 4) + "a photo of the indoor unit";
+  std::string photo_ref;
   int turned = 0, seen_at_once = 0;
   std::size_t line_number = 0;
   for (json line : dispatch::testing::walkthrough_lines()) {
     const std::string actor = line["actor"];
+    if (line["type"] == "CaptureUnit" && photo_ref.empty()) {
+      dispatch::testing::HttpReply uploaded =
+          dispatch::testing::HttpClient(nodes[0]->http())
+              .request("POST", "/api/photos", photo,
+                       {{"Authorization", "Bearer " + accounts.token(0, actor)}});
+      BOOST_TEST_REQUIRE(uploaded.status == 200, uploaded.body);
+      photo_ref = uploaded.json()["photo"];
+      line["photos"] = json::array({photo_ref});
+    }
     json reply;
     std::size_t node = line_number++ % 2;
     for (int attempt = 0; attempt < 200; ++attempt) {
@@ -211,6 +211,13 @@ BOOST_AUTO_TEST_CASE(the_survivor_takes_over_a_killed_decider_and_applies_each_c
   BOOST_TEST(line_number > 40);
   BOOST_TEST(seen_at_once > 10);
   BOOST_TEST(health(*nodes[follower])["node"]["last_decider"] == nodes[first_decider]->listen());
+  BOOST_TEST_REQUIRE(!photo_ref.empty());
+  dispatch::testing::HttpReply shown =
+      dispatch::testing::HttpClient(nodes[1]->http())
+          .request("GET", "/api/photos/" + photo_ref, "",
+                   {{"Authorization", "Bearer " + accounts.token(1, "ZHKF")}});
+  BOOST_TEST(shown.status == 200, shown.body);
+  BOOST_TEST(shown.body == photo);
 
   // A load through both nodes; the deciding node is killed once it has decided some of it.
   const int clients = 4, orders = 60;
