@@ -1,7 +1,8 @@
 // The web console end to end: Debian's Chromium, headless, driven by playwright-core, against a
 // real dispatchd serving the built console. The organisation of the seed's walkthrough is loaded
-// with dispatchctl; everything else happens through the browser as the real accounts, each
-// changing its initial password at first login:
+// with dispatchctl, and 55 orders for the paging step (more than the console's page of 50);
+// everything else happens through the browser as the real accounts, each changing its initial
+// password at first login:
 //   ZHKF (客服中心) enters an order (工单录入) and dispatches it (派下级单位) to S2100911;
 //   S2100911 (售后网点) batch-assigns it (批量指派给工人) to 测试员2 with 测试员1 as helper;
 //   测试员2 (S21009110002), on a phone-sized page with a granted location, accepts it, checks in,
@@ -9,7 +10,16 @@
 //   the outlet, without reloading, sees it arrive in 待关闭, opens the photos and closes it;
 //   ZHKF sees it in its subordinate units' table and finds it with 工单查询;
 //   on a second order S2100911 asks for reassignment (申请改派), ZHKF rejects it (驳回), and the
-//   outlet reports completion itself (安装报完工) with a barcode photo.
+//   outlet reports completion itself (安装报完工) with a barcode photo;
+//   on a third order, assigned to 测试员2, he refuses it (拒绝工单) with a reason: it leaves his
+//   待接收 and is back in the outlet's 安装待派工, its timeline showing the refusal and reason;
+//   S2100911 then asks to hand it back (申请改派) and ZHKF approves (同意改派): it is in ZHKF's
+//   安装待派工 again and in none of the outlet's folders;
+//   ZHKF opens S2100912's 安装待派工 (the preloaded orders) from its subordinate units:
+//   加载更多 adds the five after the first page, none twice; in 工单查询 下一页 shows the other
+//   five and 上一页 the same first page again;
+//   S2100911 changes its password again with 修改密码 (返回 first leaves it unchanged); after 退出
+//   the old password is refused and the new one logs in.
 // Also: a customer name of markup is shown as text; another outlet's token cannot fetch a photo;
 // an expired session sends the browser back to login (a second daemon with --session-ttl 4).
 // Screenshots of each screen go to the artifacts directory, named by step.
@@ -91,7 +101,8 @@ async function shot(page, name) {
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "console-e2e-"));
 const daemons = [];
 
-function loadOrganisation(data) {
+// Loads the organisation and then the `more` commands.
+function loadOrganisation(data, more = []) {
   const lines = fs
     .readFileSync(path.join(sourceDir, "tools/data/walkthrough.jsonl"), "utf8")
     .split("\n")
@@ -99,16 +110,33 @@ function loadOrganisation(data) {
     .filter((l) => ["RegisterUnit", "RegisterStaff", "LinkServiceOutlet", "RouteRegion"].includes(JSON.parse(l).type));
   check(lines.length === 12, `the walkthrough's organisation is 12 commands, not ${lines.length}`);
   const file = path.join(scratch, "org.jsonl");
-  fs.writeFileSync(file, lines.join("\n") + "\n");
+  fs.writeFileSync(file, [...lines, ...more.map((c) => JSON.stringify(c))].join("\n") + "\n");
   const r = spawnSync(dispatchctl, ["apply", file, "--data", data, "--json"], { encoding: "utf8" });
   check(r.status === 0, `dispatchctl apply failed: ${r.stderr}`);
   const replies = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
-  check(replies.every((x) => x.ok), `organisation refused: ${r.stdout}`);
+  check(replies.length === lines.length + more.length && replies.every((x) => x.ok), `organisation or orders refused: ${r.stdout}`);
 }
 
-async function startDaemon(name, extra = []) {
+// More orders than a page of the console (PAGE in outlet.ts, read from there) for the paging
+// step: ZHKF enters five more than a page and passes them all to S2100912 in one batch, so they
+// share one update time and only the cursor's tie-break keeps the pages apart. S2100912 has no
+// other order on the main daemon; their phone is one no other order uses, for the order query.
+const PAGE = Number(/^const PAGE = (\d+);$/m.exec(fs.readFileSync(path.join(sourceDir, "tools/console/src/outlet.ts"), "utf8"))?.[1]);
+if (!(PAGE > 0)) die("tools/console/src/outlet.ts no longer defines its page size as `const PAGE = N;`");
+const PAGING_PHONE = "13500000000";
+const pagingIds = Array.from({ length: PAGE + 5 }, (_, i) => `AZFY${String(i + 1).padStart(4, "0")}`);
+const pagingOrders = [
+  ...pagingIds.map((order_id, i) => ({
+    id: `e2e-page-${i + 1}`, type: "CreateOrder", actor: "ZHKF", order_id, kind: "installation",
+    customer: { name: `分页客户${i + 1}`, phone: PAGING_PHONE, province: "广东省", city: "珠海市", district: "金湾区", address: `金湾路${i + 1}号` },
+    items: [{ model: "KFR-26GW", quantity: 1 }],
+  })),
+  { id: "e2e-page-dispatch", type: "DispatchToUnit", actor: "ZHKF", order_ids: pagingIds, unit: "S2100912" },
+];
+
+async function startDaemon(name, extra = [], more = []) {
   const data = path.join(scratch, name);
-  loadOrganisation(data);
+  loadOrganisation(data, more);
   const ready = path.join(scratch, `${name}.ready`);
   const proc = spawn(
     dispatchd,
@@ -210,7 +238,7 @@ async function makePhoto(page, label, color) {
 }
 
 async function main() {
-  const site = await startDaemon("main");
+  const site = await startDaemon("main", [], pagingOrders);
   const base = site.http;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -457,7 +485,166 @@ async function main() {
     await expectText(outlet, ".timeline", "安装报完工");
     await expectCount(outlet, "closed", 2);
 
-    // 8. An expired session sends the browser back to login.
+    // 8. A technician refuses an order (拒绝工单) with a reason: it leaves his 待接收, comes back to
+    // the outlet's 安装待派工 without a reload, and its history says who refused it and why.
+    await center.click('a[href="#/new"]');
+    await center.fill("input[name=customer_name]", "赵女士");
+    await center.fill("input[name=customer_phone]", "13812345678");
+    await center.fill("input[name=district]", "香洲区");
+    await center.fill("input[name=address]", "景山路5号");
+    await center.fill("input[name=model]", "KFR-50LW");
+    await center.click('[data-action="add-line"]');
+    await center.click("#order-entry button[type=submit]");
+    const refusedId = (await expectText(center, "#order-saved .order-link", /^\S+$/)).trim();
+    await center.click("#order-saved .order-link");
+    await center.click('[data-action="dispatch"]');
+    await center.selectOption("select[name=unit]", "S2100911");
+    await center.click('[data-action="confirm-dispatch"]');
+    await expectText(center, "dl.kv", "当前单位珠海香洲售后网点(S2100911)");
+    await expectCount(outlet, "install_pending_dispatch", 1, 15000);
+    await outlet.click('a[data-folder="install_pending_dispatch"]');
+    await outlet.click(`tr[data-order="${refusedId}"] a.order-link`);
+    await outlet.click('[data-action="assign"]');
+    await outlet.selectOption('[data-panel="assign"] select[name=primary]', "S21009110002");
+    await outlet.click('[data-action="confirm-assign"]');
+    await expectText(outlet, "h1 .status", "待接收");
+    await expectCount(outlet, "install_pending_dispatch", 0);
+    await tech.click('a[data-folder="to_accept"]');
+    const refusing = tech.locator(`.order-card[data-order="${refusedId}"]`);
+    await refusing.waitFor();
+    await expectCount(tech, "to_accept", 1);
+    await refusing.locator('[data-action="refuse"]').click();
+    await refusing.locator('[data-action="confirm-refuse"]').click();  // no reason yet: the page asks for one
+    await expectText(tech, ".flash-error", "请填写拒绝原因");
+    await refusing.locator("textarea[name=reason]").fill("客户临时出差,约不到上门时间");
+    await shot(tech, "24-tech-refuse-reason");
+    await refusing.locator('[data-action="confirm-refuse"]').click();
+    await refusing.waitFor({ state: "detached" });
+    await expectText(tech, "#view", "暂无工单");
+    await expectCount(tech, "to_accept", 0);
+    await shot(tech, "25-tech-refused");
+    // The outlet still shows the order's details: they follow the refusal live.
+    await expectText(outlet, "h1 .status", "待网点派工", 15000);
+    const refusal = await expectText(outlet, '.timeline li[data-event="OrderRefused"]', "原因:客户临时出差,约不到上门时间");
+    check(refusal.includes("拒绝工单") && refusal.includes("测试员2(S21009110002)"), `the timeline names the refusal and who refused: ${refusal}`);
+    await expectCount(outlet, "install_pending_dispatch", 1);
+    await expectCount(outlet, "in_progress", 0);
+    await shot(outlet, "26-outlet-refusal-in-timeline");
+    await outlet.click('a[data-folder="install_pending_dispatch"]');
+    await expectText(outlet, `tr[data-order="${refusedId}"] .status`, "待网点派工");
+    await shot(outlet, "27-outlet-refused-back-pending");
+
+    // 9. Reassignment approved (同意改派): the outlet asks to hand the refused order back, the center
+    // approves; it returns to the center's 安装待派工 and is in none of the outlet's folders.
+    await outlet.click(`tr[data-order="${refusedId}"] a.order-link`);
+    await outlet.click('[data-action="reassign"]');
+    await outlet.fill('[data-panel="reassign"] textarea[name=reason]', "本网点暂无人手上门,请改派其他网点");
+    await outlet.click('[data-action="confirm-reassign"]');
+    await expectText(outlet, "h1 .status", "待审批改派");
+    await expectCount(center, "pending_reassignment_approval", 1, 15000);
+    await center.click('a[data-folder="pending_reassignment_approval"]');
+    await center.click(`tr[data-order="${refusedId}"] a.order-link`);
+    await expectText(center, ".flash-warn", "本网点暂无人手上门,请改派其他网点");
+    await shot(center, "28-center-approve-request");
+    await center.click('[data-action="approve"]');
+    await expectText(center, "h1 .status", "待网点派工");
+    await expectText(center, "dl.kv", "当前单位珠海客服中心(ZHKF)");
+    await expectText(center, '.timeline li[data-event="ReassignmentApproved"]', "退回 珠海客服中心(ZHKF)");
+    await expectCount(center, "pending_reassignment_approval", 0);
+    await expectCount(center, "install_pending_dispatch", 1);
+    await center.click('a[data-folder="install_pending_dispatch"]');
+    await expectText(center, `tr[data-order="${refusedId}"] .status`, "待网点派工");
+    await shot(center, "29-center-approved-back-pending");
+    // The outlet looks in each of its folders (each click queries afresh). Its open detail gets no
+    // notice of the approval (it changed none of the outlet's folders), so it is not checked.
+    for (const [folder, n] of [["install_pending_dispatch", 0], ["pending_reassignment_approval", 0], ["in_progress", 0], ["pending_close", 0], ["closed", 2]]) {
+      await expectCount(outlet, folder, n);
+      const label = (await textOf(outlet, `a[data-folder="${folder}"] .folder-name`)).trim();
+      await outlet.click(`a[data-folder="${folder}"]`);
+      await expectText(outlet, "#view h1", new RegExp(`^${label}共 ${n} 单$`));  // this folder's view, not the last one's
+      check((await outlet.locator(`tr[data-order="${refusedId}"]`).count()) === 0, `the approved order is still in the outlet's ${folder}`);
+    }
+    await outlet.click('a[data-folder="install_pending_dispatch"]');
+    await expectText(outlet, "table.orders tbody", "没有工单");
+    await shot(outlet, "30-outlet-approved-gone");
+
+    // 10. Paging: S2100912 holds the preloaded orders, one page and five more. The center opens
+    // that folder from its subordinate units; 加载更多 adds the five below the first page.
+    // n rows, all of the preloaded orders: the query view first lists every order, unfiltered.
+    const rowIds = (selector) => center.$$eval(`${selector} tbody tr[data-order]`, (trs) => trs.map((tr) => tr.dataset.order));
+    const showing = (selector, n) => until(async () => {
+      const ids = await rowIds(selector);
+      return ids.length === n && ids.every((id) => pagingIds.includes(id)) && ids;
+    }, `${selector} shows ${n} of the preloaded orders`);
+    await center.click('a[href="#/units"]');
+    const pagingLink = '#units-table tr[data-unit="S2100912"] a[href="#/folder/install_pending_dispatch/S2100912"]';
+    await expectText(center, pagingLink, String(pagingIds.length));
+    await center.click(pagingLink);
+    await expectText(center, "#view h1 .total", `共 ${pagingIds.length} 单`);
+    await expectText(center, "#view h1 .owner", "珠海金湾售后网点(S2100912)");
+    const firstPage = await showing("table.orders", PAGE);
+    await expectText(center, ".more button", "加载更多");
+    await shot(center, "31-center-folder-first-page");
+    await center.click(".more button");
+    const loaded = await showing("table.orders", pagingIds.length);
+    check(firstPage.every((id, i) => loaded[i] === id), "the first page stays on top, in its order");
+    const rest = loaded.slice(PAGE);
+    check(rest.every((id) => !firstPage.includes(id)), `an order is on both pages: ${rest.filter((id) => firstPage.includes(id))}`);
+    check(new Set(loaded).size === loaded.length && pagingIds.every((id) => loaded.includes(id)), `every order once: ${loaded}`);
+    check((await center.locator(".more button").count()) === 0, "no 加载更多 after the last page");
+    await shot(center, "32-center-folder-loaded-more");
+
+    // The order query pages instead: 下一页 shows the other five, 上一页 the same first page again.
+    await center.click('a[href="#/query"]');
+    await center.fill("#order-query input[name=phone]", PAGING_PHONE);
+    await center.click("#order-query button[type=submit]");
+    const queryFirst = await showing("#query-results", PAGE);
+    await expectText(center, "#query-results .hint", `${PAGE} 单(还有更多)`);
+    check((await center.locator('#query-results button:has-text("上一页")').count()) === 0, "no 上一页 on the first page");
+    await center.click('#query-results button:has-text("下一页")');
+    const querySecond = await showing("#query-results", pagingIds.length - PAGE);
+    check(querySecond.every((id) => !queryFirst.includes(id)), `an order is on both pages: ${querySecond.filter((id) => queryFirst.includes(id))}`);
+    const unseen = pagingIds.filter((id) => !queryFirst.includes(id) && !querySecond.includes(id));
+    check(unseen.length === 0, `the two pages miss ${unseen} (first ${queryFirst}; second ${querySecond})`);
+    check((await center.locator('#query-results button:has-text("下一页")').count()) === 0, "no 下一页 on the last page");
+    await shot(center, "33-center-query-second-page");
+    await center.click('#query-results button:has-text("上一页")');
+    const queryAgain = await showing("#query-results", PAGE);
+    check(queryAgain.join() === queryFirst.join(), "上一页 shows the first page again, in its order");
+
+    // 11. 修改密码 after the first login: 返回 leaves the form unchanged; then the outlet changes its
+    // password again and is back in its console; after 退出 the old password is refused and the new
+    // one logs in straight to the console. (Both buttons used to show the same form again.)
+    const oldPassword = PASSWORDS.S2100911;
+    const changedPassword = (PASSWORDS.S2100911 = "S2100911-再次修改-2026");
+    await outlet.click('a[href="#/password"]');
+    await expectText(outlet, "#change-password h1", "修改密码");
+    await outlet.click('#change-password button:has-text("返回")');
+    await outlet.waitForSelector('a[data-folder="install_pending_dispatch"].active');
+    await outlet.click('a[href="#/password"]');
+    await expectText(outlet, "#change-password h1", "修改密码");
+    await outlet.fill("#change-password input[name=old_password]", oldPassword);
+    await outlet.fill("#change-password input[name=new_password]", changedPassword);
+    await outlet.fill("#change-password input[name=confirm_password]", changedPassword);
+    await shot(outlet, "34-outlet-change-password");
+    await outlet.click("#change-password button[type=submit]");
+    await outlet.waitForSelector('a[data-folder="install_pending_dispatch"].active');
+    await outlet.waitForSelector('.live[data-live="on"]');
+    await outlet.click('.topnav button:has-text("退出")');
+    await outlet.waitForSelector("#login");
+    await outlet.fill("input[name=account]", "S2100911");
+    await outlet.fill("input[name=password]", oldPassword);
+    await outlet.click("#login button[type=submit]");
+    await expectText(outlet, "#login .form-error", "账号或密码错误");
+    await outlet.fill("input[name=password]", changedPassword);
+    await outlet.click("#login button[type=submit]");
+    await outlet.waitForSelector(".topbar");
+    check((await outlet.locator("#change-password").count()) === 0, "no forced change after a changed password");
+    await expectText(outlet, ".topbar .who", "珠海香洲售后网点");
+    await expectCount(outlet, "closed", 2);
+    await shot(outlet, "35-outlet-new-password-login");
+
+    // 12. An expired session sends the browser back to login.
     const short = await startDaemon("short", ["--session-ttl", "4"]);
     const expiring = await newPage(browser, short.http);
     pages.push(expiring);
@@ -468,7 +655,7 @@ async function main() {
     await expiring.waitForSelector("#login");
     await expectText(expiring, "#login .form-error", "登录已过期");
     check((await expiring.evaluate(() => sessionStorage.getItem("dispatch.session"))) === null, "the expired token is forgotten");
-    await shot(expiring, "24-expired-back-to-login");
+    await shot(expiring, "36-expired-back-to-login");
   } catch (e) {
     for (const [i, p] of pages.entries()) {
       try {

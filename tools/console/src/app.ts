@@ -221,6 +221,11 @@ export function showChangePassword(oldPassword: string, forced: boolean): void {
   const again = h("input", { name: "confirm_password", type: "password", autocomplete: "new-password", required: true });
   const error = h("div", { class: "form-error", role: "alert" });
   const submit = h("button", { type: "submit", class: "btn primary wide" }, "确认修改");
+  // Back to the console: off the #/password route first, or start() would render this form again.
+  const leave = () => {
+    if (location.hash === "#/password") history.replaceState(null, "", location.pathname + location.search);
+    return start();
+  };
   const form = h(
     "form",
     {
@@ -235,7 +240,7 @@ export function showChangePassword(oldPassword: string, forced: boolean): void {
         void act(submit, async () => {
           try {
             await api.changePassword(old.value, fresh.value);
-            await start();
+            await leave();
           } catch (e) {
             replace(error, api.describe(e));
           }
@@ -249,7 +254,7 @@ export function showChangePassword(oldPassword: string, forced: boolean): void {
     field("确认新密码", again, true),
     error,
     submit,
-    forced ? button("退出登录", () => void logout(), "link") : button("返回", () => void start(), "link"),
+    forced ? button("退出登录", () => void logout(), "link") : button("返回", () => void leave(), "link"),
   );
   replace(root, h("div", { class: "login-wrap" }, form));
 }
