@@ -42,6 +42,8 @@ options (each also a key of the JSON configuration file, with _ for -):
                            clients may use any node; photos uploaded to another node are
                            fetched from it (default: none; commands are then answered
                            unavailable by a node that does not decide)
+  --forward-timeout MS     how long a forwarded command waits for a peer before the next is
+                           asked (default 3000)
   --cluster-key-file PATH  the secret the nodes share to trust each other's forwarded commands (at
                            least 32 bytes, the same file on every node; needed with --peers, and
                            to take forwarded commands)
@@ -128,6 +130,11 @@ Status apply(DaemonConfig& c, const std::string& name, const std::string& value)
       c.peers.push_back(endpoint);
     }
     if (c.peers.empty()) return bad("--peers needs at least one endpoint");
+  } else if (name == "forward-timeout") {
+    auto n = number(name, value);
+    if (!n.ok()) return n.error();
+    if (*n < 100 || *n > 600000) return bad("--forward-timeout must be between 100 and 600000 ms");
+    c.forward_timeout_ms = static_cast<int>(*n);
   } else if (name == "cluster-key-file") {
     auto key = read_cluster_key(value);
     if (!key.ok()) return bad(key.error().message);

@@ -26,6 +26,10 @@ struct DaemonConfig {
   // The other nodes' request endpoints (--peers), to which commands are forwarded while this node
   // does not decide (forward.h); they need a cluster key (service.cluster_key).
   std::vector<std::string> peers;
+  // How long a forwarded command waits for a peer's answer before the next peer is asked. Shorter
+  // than a client's own wait (dispatch_wire_load's is 5 s), so that while the decider is dead the
+  // client hears `unavailable` from this node and goes on, rather than timing out here too.
+  int forward_timeout_ms = 3000;
   // Shop-order topics read at --brokers (connectors/kafka_source.h); none: no connector runs.
   // The source's `kafka` options are this config's, set when it starts.
   connectors::KafkaSourceOptions connectors;

@@ -56,7 +56,7 @@ class Forwarder {
   // first. `node`: this node's name, sent along for the peers' logs. Each peer is given
   // `timeout_ms` to answer before the next is asked.
   Forwarder(std::vector<std::string> peers, std::string key, std::string node,
-            int timeout_ms = 5000);
+            int timeout_ms = 3000);
   ~Forwarder();
 
   // The deciding peer's reply to `command`, a command whose actor this node has authenticated.

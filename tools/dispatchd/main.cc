@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
     config->service.deciding = [&node] { return node->deciding(); };
     if (!config->peers.empty()) {
       forwarder = std::make_unique<Forwarder>(config->peers, config->service.cluster_key,
-                                              config->kafka.node);
+                                              config->kafka.node, config->forward_timeout_ms);
       config->service.forward = [&forwarder](const nlohmann::json& command) {
         return forwarder->forward(command);
       };
