@@ -133,6 +133,14 @@ struct Engine::Pending {
   std::promise<json> reply;
 };
 
+// A batch written without a sync: its commands' replies wait for the syncer.
+struct Engine::Unsynced {
+  std::deque<Pending> batch;
+  std::vector<json> replies;  // one per command of the batch
+  std::vector<Event> events;
+  std::vector<std::vector<Membership>> folders;
+};
+
 struct Engine::Received {
   std::vector<ReceivedRecord> records;
   std::promise<Result<std::vector<ReceivedRecord>>> done;
@@ -213,6 +221,8 @@ Status Engine::start() {
   if (options_.read_only) return Status::success();
   s = catch_up({});
   if (!s.ok()) return s;
+  overlapped_sync_ = options_.durable && !options_.publisher;
+  if (overlapped_sync_) syncer_ = std::thread([this] { run_syncer(); });
   committer_ = std::thread([this] { run_committer(); });
   return Status::success();
 }
@@ -267,6 +277,12 @@ Engine::~Engine() {
   }
   queue_cv_.notify_all();
   if (committer_.joinable()) committer_.join();
+  {
+    std::lock_guard lock(sync_mutex_);
+    syncer_stopping_ = true;
+  }
+  sync_cv_.notify_all();
+  if (syncer_.joinable()) syncer_.join();  // answers every batch the committer handed over
 }
 
 std::future<json> Engine::submit(Command command) {
@@ -408,7 +424,7 @@ Result<std::vector<ReceivedRecord>> Engine::apply_received(std::vector<ReceivedR
   }
   log_.commit_staged();
   next_offsets_ = std::move(offsets);
-  tell_listeners();
+  tell_listeners(batch_events_, batch_folders_);
   return waiting;
 }
 
@@ -426,17 +442,52 @@ Status Engine::wait_for(Position position, std::chrono::milliseconds timeout) co
 }
 
 // After a committed batch (decided or received): the listeners and wait_for learn of it.
-void Engine::tell_listeners() {
+void Engine::tell_listeners(const std::vector<Event>& events,
+                            const std::vector<std::vector<Membership>>& folders) {
   {
     std::lock_guard lock(applied_mutex_);
-    for (const auto& event : batch_events_) {
+    for (const auto& event : events) {
       auto& highest = applied_[log_.layout().chain_of(event.position)];
       highest = std::max(highest, event.position.value());
     }
   }
   applied_cv_.notify_all();
-  if (batch_events_.empty()) return;
-  for (const auto& listener : listeners_) listener(batch_events_, batch_folders_);
+  if (events.empty()) return;
+  for (const auto& listener : listeners_) listener(events, folders);
+}
+
+void Engine::run_syncer() {
+  for (;;) {
+    std::deque<Unsynced> taken;
+    {
+      std::unique_lock lock(sync_mutex_);
+      sync_cv_.wait(lock, [this] { return syncer_stopping_ || !unsynced_.empty(); });
+      if (unsynced_.empty()) return;  // stopping, and everything is answered
+      taken.swap(unsynced_);
+    }
+    // One sync for every batch written before it: the committer meanwhile decides and writes
+    // the next ones, which wait for the following sync.
+    Status synced = kv_->sync_log();
+    if (!synced.ok()) {
+      std::lock_guard lock(sync_mutex_);
+      if (!sync_failure_) sync_failure_ = synced.error();
+    }
+    for (Unsynced& done : taken) {
+      if (synced.ok()) tell_listeners(done.events, done.folders);
+      for (std::size_t i = 0; i < done.batch.size(); ++i) {
+        if (synced.ok()) {
+          done.batch[i].reply.set_value(std::move(done.replies[i]));
+        } else {
+          // Written but perhaps not durable, and decided on state that may be lost: no answer
+          // but unavailable. A retry after a restart is a duplicate if the write survived.
+          Error e = synced.error();
+          e.message = "not known to be durable: " + e.message +
+                      "; restart dispatchd, then retry with the same id";
+          done.batch[i].reply.set_value(error_reply(done.batch[i].command, e));
+        }
+      }
+    }
+  }
 }
 
 void Engine::commit_batch(std::deque<Pending>& batch) {
@@ -456,6 +507,21 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
       for (auto& pending : batch) {
         pending.reply.set_value(error_reply(pending.command, allowed.error()));
       }
+      return;
+    }
+  }
+  // The embedded log's durable batches are synced by the syncer while the next one is decided.
+  const bool overlapped = overlapped_sync_;
+  if (overlapped) {
+    std::optional<Error> failed;
+    {
+      std::lock_guard lock(sync_mutex_);
+      failed = sync_failure_;
+    }
+    if (failed) {
+      failed->message = "the store could not make earlier writes durable (" + failed->message +
+                        "); restart dispatchd";
+      for (auto& pending : batch) pending.reply.set_value(error_reply(pending.command, *failed));
       return;
     }
   }
@@ -482,7 +548,7 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
     if (!published) require_catch_up();
   }
   if (written.ok() && !writes.empty()) {
-    written = kv_->write(writes, options_.durable);
+    written = kv_->write(writes, options_.durable && !overlapped);
     if (!written.ok() && published) {
       require_catch_up();
       written = make_error(ErrorCode::unavailable,
@@ -491,9 +557,22 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
                                "); a retry is answered as a duplicate once it has caught up");
     }
   }
+  if (written.ok() && overlapped) {
+    log_.commit_staged();
+    // Even refusals wait: they were decided on state that is durable only once synced.
+    {
+      std::lock_guard lock(sync_mutex_);
+      unsynced_.push_back(Unsynced{std::move(batch), std::move(replies), std::move(batch_events_),
+                                   std::move(batch_folders_)});
+    }
+    sync_cv_.notify_one();
+    batch_events_.clear();
+    batch_folders_.clear();
+    return;
+  }
   if (written.ok()) {
     log_.commit_staged();
-    tell_listeners();
+    tell_listeners(batch_events_, batch_folders_);
   } else {
     // Nothing of the batch is kept: forget staged positions and rebuild the organisation as it
     // is on disk, since organisation events of the batch were already applied in memory.

@@ -162,11 +162,16 @@ class Engine {
  private:
   struct Pending;
   struct Received;
+  struct Unsynced;
   Engine(std::unique_ptr<Kv> kv, EngineOptions options);
   Status start();
   Status check_replica_layout();
   Result<std::vector<ReceivedRecord>> apply_received(std::vector<ReceivedRecord>& records);
-  void tell_listeners();
+  void tell_listeners(const std::vector<Event>& events,
+                      const std::vector<std::vector<Membership>>& folders);
+  // The syncer: makes the committer's batches durable (Kv::sync_log) while it decides the next
+  // ones, then answers their commands and tells the listeners.
+  void run_syncer();
   Status catch_up(const Progress& progress);
   void run_committer();
   void commit_batch(std::deque<Pending>& batch);
@@ -197,6 +202,16 @@ class Engine {
   std::deque<Received> received_;  // applied before waiting commands
   bool stopping_ = false;
   std::thread committer_;
+
+  // Durable batches of the embedded log are written unsynced and handed here; a reply is given
+  // only once a sync after its write has succeeded. After a failed sync nothing more is decided.
+  std::mutex sync_mutex_;
+  std::condition_variable sync_cv_;
+  std::deque<Unsynced> unsynced_;
+  bool syncer_stopping_ = false;
+  std::optional<Error> sync_failure_;
+  bool overlapped_sync_ = false;  // set before the threads start
+  std::thread syncer_;
 };
 
 }  // namespace dispatch

@@ -100,6 +100,10 @@ class Kv {
   virtual Status write_unlogged(const WriteSet& writes) { return write(writes, false); }
   // Makes every earlier write_unlogged durable.
   virtual Status sync_unlogged() { return Status::success(); }
+  // Makes every write made before the call with durable = false as durable as a durable write:
+  // a writer may go on writing while another thread syncs. By default (the in-memory Kv) a
+  // success.
+  virtual Status sync_log() { return Status::success(); }
   // Removes every key of a space (rebuild uses it on the projections space).
   virtual Status clear(Space space) = 0;
 };
@@ -127,6 +131,7 @@ class ForwardingKv : public Kv {
     return inner_.write(writes, durable);
   }
   Status clear(Space space) override { return inner_.clear(space); }
+  Status sync_log() override { return inner_.sync_log(); }
 
  private:
   std::unique_ptr<Kv> owned_;

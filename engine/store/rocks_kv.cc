@@ -156,6 +156,13 @@ class RocksKv final : public Kv {
     return Found(std::pair(it->key().ToString(), it->value().ToString()));
   }
 
+  Status sync_log() override {
+    if (read_only_) return read_only_error();
+    rocksdb::Status s = db_->SyncWAL();
+    if (!s.ok()) return io_error("the store " + dir_ + " could not sync its write-ahead log", s);
+    return Status::success();
+  }
+
   Status write(const WriteSet& writes, bool durable) override {
     rocksdb::WriteOptions options;
     options.sync = durable;

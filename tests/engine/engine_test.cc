@@ -27,12 +27,15 @@ Command command(const json& j) {
 struct Fixture {
   std::shared_ptr<std::atomic<bool>> fail = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<std::atomic<int>> writes = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<std::atomic<bool>> fail_sync;
   std::unique_ptr<Engine> engine;
 
   Fixture() {
     EngineOptions options;
     options.clock = [] { return std::string("2015-01-08T09:00:00+08:00"); };
-    auto e = Engine::open(std::make_unique<FaultyKv>(fail, writes), options);
+    auto kv = std::make_unique<FaultyKv>(fail, writes);
+    fail_sync = kv->fail_sync;
+    auto e = Engine::open(std::move(kv), options);
     BOOST_TEST_REQUIRE(e.ok());
     engine = std::move(e.value());
     // The seed's organisation, from the walkthrough's first twelve lines.
@@ -162,6 +165,29 @@ BOOST_FIXTURE_TEST_CASE(a_failed_write_keeps_nothing_of_its_batch, Fixture) {
   auto report = engine->verify();
   BOOST_TEST_REQUIRE(report.ok());
   BOOST_TEST((*report)["ok"] == true, report->dump());
+}
+
+// Durable batches are written unsynced and synced by a second thread while the next batch is
+// decided; a reply waits for its sync.
+BOOST_FIXTURE_TEST_CASE(a_failed_sync_is_answered_unavailable_and_nothing_more_is_decided,
+                        Fixture) {
+  BOOST_TEST(create("c1", "AZ1")["ok"] == true);
+  *fail_sync = true;
+  json lost = create("c2", "AZ2");
+  BOOST_TEST(lost["ok"] == false);
+  BOOST_TEST(lost["error"]["code"] == "unavailable");
+  BOOST_TEST(lost["error"]["message"].get<std::string>().find("not known to be durable") !=
+                 std::string::npos,
+             lost.dump());
+  // The disk may be back, but what was written since the last good sync is in doubt until the
+  // store is opened again, so no later command is decided on it.
+  *fail_sync = false;
+  json after = create("c3", "AZ3");
+  BOOST_TEST(after["error"]["code"] == "unavailable");
+  BOOST_TEST(after["error"]["message"].get<std::string>().find("restart") != std::string::npos,
+             after.dump());
+  json refused_too = dispatch("d1", {"AZ1"}, "S2100911");
+  BOOST_TEST(refused_too["error"]["code"] == "unavailable");
 }
 
 BOOST_FIXTURE_TEST_CASE(commands_without_a_time_get_the_engines_clock, Fixture) {

@@ -1,5 +1,6 @@
 // A Kv for fault injection: passes everything to an in-memory Kv, but fails writes while `fail`
-// is set, and counts the writes that reach it (so a test can see commands share writes).
+// is set and syncs of the log while `fail_sync` is, and counts the writes that reach it (so a
+// test can see commands share writes).
 #pragma once
 
 #include <atomic>
@@ -19,6 +20,12 @@ class FaultyKv : public ForwardingKv {
     ++*writes_;
     return ForwardingKv::write(w, durable);
   }
+  Status sync_log() override {
+    if (*fail_sync) return make_error(ErrorCode::unavailable, "fsync failed (injected)");
+    return ForwardingKv::sync_log();
+  }
+
+  std::shared_ptr<std::atomic<bool>> fail_sync = std::make_shared<std::atomic<bool>>(false);
 
  private:
   std::shared_ptr<std::atomic<bool>> fail_;
