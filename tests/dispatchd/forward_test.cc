@@ -125,12 +125,21 @@ std::string code_of_status(const Result<T>& result) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(a_command_given_to_a_follower_is_decided_by_the_deciding_peer) {
-  Node decider(kKey);
-  decider.serve();
-  Forwarder forwarder({decider.endpoint()}, kKey, "follower");
-  Node follower(kKey, [&](const json& c) { return forwarder.forward(c); });
-  follower.deciding = false;
+// A serving decider, and a follower that does not decide and forwards to it.
+struct DeciderAndFollower {
+  Node decider{kKey};
+  Forwarder forwarder;
+  Node follower;
+  DeciderAndFollower()
+      : forwarder((decider.serve(), std::vector<std::string>{decider.endpoint()}), kKey,
+                  "follower"),
+        follower(kKey, [this](const json& c) { return forwarder.forward(c); }) {
+    follower.deciding = false;
+  }
+};
+
+BOOST_FIXTURE_TEST_CASE(a_command_given_to_a_follower_is_decided_by_the_deciding_peer,
+                        DeciderAndFollower) {
   BOOST_TEST(forwarder.last_decider().empty());
 
   // The password change of the first login is a command too: the decider stores the new hash.
@@ -164,12 +173,8 @@ BOOST_AUTO_TEST_CASE(a_command_given_to_a_follower_is_decided_by_the_deciding_pe
   BOOST_TEST(refused["id"] == "another-id-for-the-same-order");
 }
 
-BOOST_AUTO_TEST_CASE(the_follower_checks_the_session_and_the_actor_before_forwarding) {
-  Node decider(kKey);
-  decider.serve();
-  Forwarder forwarder({decider.endpoint()}, kKey, "follower");
-  Node follower(kKey, [&](const json& c) { return forwarder.forward(c); });
-  follower.deciding = false;
+BOOST_FIXTURE_TEST_CASE(the_follower_checks_the_session_and_the_actor_before_forwarding,
+                        DeciderAndFollower) {
   const std::string token = follower.token("S2100911");
   const LogHead head = decider.engine->head();
 
