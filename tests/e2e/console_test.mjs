@@ -190,6 +190,12 @@ async function newPage(browser, base, options = {}) {
   });
   page.on("pageerror", (e) => log(`page error: ${e.message}`));
   page.on("console", (m) => m.type() === "error" && log(`console error: ${m.text()}`));
+  // The console error above names no address: say which request failed and what the server said.
+  page.on("response", async (r) => {
+    if (r.status() < 400) return;
+    const body = await r.text().catch((e) => `(no body: ${e.message})`);
+    log(`${r.request().method()} ${r.url()} -> ${r.status()} ${body.slice(0, 300)}`);
+  });
   await page.goto(base);
   return page;
 }

@@ -13,7 +13,7 @@ export interface Notice {
   folders: string[];
 }
 
-// A view draws itself into `main`; it may set `onNotice` to follow live changes.
+// A view draws itself into `main`; it may set a notice handler to follow live changes.
 export type View = (main: HTMLElement, params: string[]) => Promise<void> | void;
 
 const routes: Array<[RegExp, View]> = [];
@@ -21,6 +21,9 @@ let fallback = "#/";
 let onNotice: ((n: Notice) => void) | null = null;
 let root: HTMLElement;
 let mainEl: HTMLElement | null = null;
+// The holder of the view the latest render draws. A view's fetch may finish after the user has
+// moved on: only this holder may take the page or set the notice handler.
+let shown: HTMLElement | null = null;
 let flashEl: HTMLElement | null = null;
 let liveEl: HTMLElement | null = null;
 const countEls = new Map<string, HTMLElement>();
@@ -29,8 +32,46 @@ export function route(pattern: RegExp, view: View): void {
   routes.push([pattern, view]);
 }
 
-export function setNoticeHandler(f: ((n: Notice) => void) | null): void {
-  onNotice = f;
+// Sets the notice handler of the view drawn in `main`, unless another view has replaced it.
+export function setNoticeHandler(main: HTMLElement, f: (n: Notice) => void): void {
+  if (main === shown) onNotice = f;
+}
+
+// Returns a function that redraws the view in `main` with fresh data, for a live notice, without
+// throwing away what the user is doing there: `busy` is asked when the data has arrived, not only
+// when the notice did, since a panel may have been opened during the fetch. While it holds, the
+// redraw waits and is tried again each second. Calls during a redraw are folded into one more,
+// so redraws never finish out of order. A view no longer shown is not fetched again.
+export function liveRedraw<T>(main: HTMLElement, fetch: () => Promise<T>, draw: (data: T) => void, busy: () => boolean = () => false): () => void {
+  let running = false;
+  let again = false;
+  const run = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      while (main === shown) {
+        again = false;
+        if (!busy()) {
+          const data = await fetch();
+          if (main !== shown) return;
+          if (!busy()) {
+            draw(data);
+            if (!again) return;
+            continue;
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    } catch {
+      // The view stays as drawn; the next notice tries again.
+    } finally {
+      running = false;
+    }
+  };
+  return () => void run();
 }
 
 export function go(hash: string): void {
@@ -68,7 +109,7 @@ export async function act(btn: HTMLButtonElement | null, f: () => Promise<void>)
 async function render(): Promise<void> {
   if (!mainEl) return;
   const hash = location.hash || fallback;
-  setNoticeHandler(null);
+  onNotice = null;
   clearFlash();
   for (const a of Array.from(document.querySelectorAll("[data-nav]"))) {
     a.classList.toggle("active", hash === (a as HTMLElement).dataset.nav);
@@ -77,14 +118,15 @@ async function render(): Promise<void> {
     const m = pattern.exec(hash);
     if (!m) continue;
     const main = mainEl;
+    const holder = h("div", { class: "view" });
+    shown = holder;
     replace(main, h("div", { class: "loading" }, "加载中…"));
     try {
-      const holder = h("div", { class: "view" });
       await view(holder, m.slice(1).map((p) => decodeURIComponent(p ?? "")));
-      if (main === mainEl) replace(main, holder);
+      if (main === mainEl && holder === shown) replace(main, holder);
     } catch (e) {
       if (e instanceof api.ApiError && e.code === "unauthenticated") return;
-      replace(main, h("div", { class: "flash flash-error", role: "alert" }, api.describe(e)));
+      if (main === mainEl && holder === shown) replace(main, h("div", { class: "flash flash-error", role: "alert" }, api.describe(e)));
     }
     return;
   }
@@ -179,6 +221,7 @@ function setLive(on: boolean): void {
 export function showLogin(message = ""): void {
   disconnectLive();
   mainEl = null;
+  shown = null;
   state.org = null;
   document.body.className = "login-page";
   const account = h("input", { name: "account", autocomplete: "username", required: true, autofocus: true });

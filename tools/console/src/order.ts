@@ -2,7 +2,7 @@
 // photos, feedback, the history as a timeline, and the actions the viewer may take in the order's
 // state: 派下级单位, 指派给工人, 申请改派, 同意改派 / 驳回, 安装报完工, 工单关闭, 过程反馈.
 import * as api from "./api";
-import { act, flash, route, setNoticeHandler } from "./app";
+import { act, flash, liveRedraw, route, setNoticeHandler } from "./app";
 import { button, field, h, replace, when } from "./dom";
 import { EVENT_LABEL, KIND_LABEL, PLATFORM_LABEL, STATUS_LABEL } from "./labels";
 import { assignForm, dispatchForm } from "./outlet";
@@ -127,8 +127,19 @@ function reportForm(order: Order, done: () => void): HTMLElement {
 }
 
 async function orderView(main: HTMLElement, [id]: string[]): Promise<void> {
-  const order = await api.query<Order>("order", { order_id: id });
-  const reload = () => void orderView(main, [id]).catch((e) => flash(api.describe(e), "error"));
+  const fetch = () => api.query<Order>("order", { order_id: id });
+  // After the user's own action the view is drawn afresh, closing its panel.
+  const reload = () => void fetch().then((order) => drawOrder(main, order, reload)).catch((e) => flash(api.describe(e), "error"));
+  drawOrder(main, await fetch(), reload);
+  // A change by someone else waits while a panel is open or a reason is typed.
+  const busy = () => Boolean(main.querySelector(".panels .panel") || (main.querySelector("textarea") as HTMLTextAreaElement | null)?.value);
+  const redraw = liveRedraw(main, fetch, (order) => drawOrder(main, order, reload), busy);
+  setNoticeHandler(main, (n) => {
+    if (n.order_id === id) redraw();
+  });
+}
+
+function drawOrder(main: HTMLElement, order: Order, reload: () => void): void {
   const self = me();
   const holder = order.holder === self;
   const superior = order.path.length >= 2 ? order.path[order.path.length - 2] : "";
@@ -202,9 +213,6 @@ async function orderView(main: HTMLElement, [id]: string[]): Promise<void> {
       h("section", { class: "card" }, h("h2", null, "处理记录"), timeline(order.history)),
     ),
   );
-  setNoticeHandler((n) => {
-    if (n.order_id === order.order_id && !main.querySelector(".panels .panel") && !(main.querySelector("textarea") as HTMLTextAreaElement | null)?.value) reload();
-  });
 }
 
 export function registerOrderRoutes(): void {

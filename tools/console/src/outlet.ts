@@ -1,7 +1,7 @@
 // The outlet console's views: the folders with batch actions (派下级单位, 批量指派给工人), order
 // entry (工单录入), the order query (工单查询) and the subordinate units (下级单位).
 import * as api from "./api";
-import { act, flash, go, route, setNoticeHandler } from "./app";
+import { act, flash, go, liveRedraw, route, setNoticeHandler } from "./app";
 import { button, field, h, replace, select, when } from "./dom";
 import { FOLDER_LABEL, KIND_LABEL, PLATFORM_LABEL, STATUS_LABEL, UNIT_FOLDERS, UNIT_KIND_LABEL } from "./labels";
 import { address, dispatchTargets, FolderPage, hasTechnicians, me, nameOf, OrderRow, OrgView, remember, state, Stats, StaffRef } from "./state";
@@ -119,12 +119,14 @@ async function folderView(main: HTMLElement, [folder, ownerParam]: string[]): Pr
   const title = h("h1", null);
   const chosen = h("span", { class: "chosen" });
   const panelBox = h("div", { class: "panels" });
-  const load = async () => {
-    page = await api.query<FolderPage>("folder", { owner, folder, limit: Math.max(PAGE, rows.length) });
+  const fetchPage = () => api.query<FolderPage>("folder", { owner, folder, limit: Math.max(PAGE, rows.length) });
+  const show = (fresh: FolderPage) => {
+    page = fresh;
     rows = page.orders;
     for (const id of Array.from(selected)) if (!rows.some((r) => r.order_id === id)) selected.delete(id);
     draw();
   };
+  const load = async () => show(await fetchPage());
   const draw = () => {
     replace(title, FOLDER_LABEL[folder] ?? folder, h("span", { class: "total", "data-total": page.total }, `共 ${page.total} 单`), mine ? null : h("span", { class: "owner" }, ` · ${nameOf(owner)}`));
     replace(tableBox, orderTable(rows, mine && PENDING.has(folder) ? selected : null, updateChosen));
@@ -159,8 +161,9 @@ async function folderView(main: HTMLElement, [folder, ownerParam]: string[]): Pr
         )
       : null;
   replace(main, h("div", { class: "view-head" }, title, button("刷新", () => void act(null, load), "link")), toolbar, panelBox, tableBox, more);
-  setNoticeHandler((n) => {
-    if (mine && n.folders.includes(folder)) void load().catch(() => {});
+  const redraw = liveRedraw(main, fetchPage, show);
+  setNoticeHandler(main, (n) => {
+    if (mine && n.folders.includes(folder)) redraw();
   });
 }
 
@@ -252,10 +255,18 @@ async function queryView(main: HTMLElement): Promise<void> {
   const results = h("div", { class: "table-box", id: "query-results" });
   const cursors: string[] = [];
   const run = async (after: string) => {
-    const page = await api.query<FolderPage>("search", {
-      order_id: orderId.value.trim(), name: name.value.trim(), phone: phone.value.trim(), status: status.value, kind: kind.value, platform: platform.value,
-      created_from: from.value, created_to: to.value, limit: PAGE, after,
-    });
+    // The last answer goes at once: rows left on screen would read as the answer to this query.
+    replace(results, h("p", { class: "hint" }, "查询中…"));
+    let page: FolderPage;
+    try {
+      page = await api.query<FolderPage>("search", {
+        order_id: orderId.value.trim(), name: name.value.trim(), phone: phone.value.trim(), status: status.value, kind: kind.value, platform: platform.value,
+        created_from: from.value, created_to: to.value, limit: PAGE, after,
+      });
+    } catch (e) {
+      replace(results);
+      throw e;
+    }
     replace(
       results,
       h("p", { class: "hint" }, `${page.orders.length} 单${page.next ? "(还有更多)" : ""}`),

@@ -2,7 +2,7 @@
 // with the browser's location, then 数据采集 unit by unit: indoor and outdoor barcodes and
 // photos from the camera, each unit saved on its own, then 完结工单), 已完结.
 import * as api from "./api";
-import { act, flash, go, route, setNoticeHandler } from "./app";
+import { act, flash, go, liveRedraw, route, setNoticeHandler } from "./app";
 import { button, field, h, replace, when } from "./dom";
 import { FOLDER_LABEL, KIND_LABEL, STATUS_LABEL } from "./labels";
 import { feedbackBlock, timeline, unitsBlock } from "./order";
@@ -22,17 +22,19 @@ function card(r: OrderRow, ...extra: Array<HTMLElement | null>): HTMLElement {
 }
 
 async function listView(main: HTMLElement, [folder]: string[]): Promise<void> {
-  const load = async () => {
-    const page = await api.query<FolderPage>("folder", { owner: me(), folder, limit: 100 });
+  const fetchPage = () => api.query<FolderPage>("folder", { owner: me(), folder, limit: 100 });
+  const show = (page: FolderPage) =>
     replace(
       main,
       h("h1", { class: "phone-title" }, FOLDER_LABEL[folder] ?? folder, h("span", { class: "total" }, `${page.total} 单`)),
       page.orders.length ? page.orders.map((r) => card(r, actionsFor(folder, r, load))) : h("p", { class: "empty big" }, "暂无工单"),
     );
-  };
+  const load = async () => show(await fetchPage());
   await load();
-  setNoticeHandler((n) => {
-    if (n.folders.includes(folder)) void load().catch(() => {});
+  // A refusal being written (its reason box open) is not redrawn away.
+  const redraw = liveRedraw(main, fetchPage, show, () => main.querySelector("textarea") !== null);
+  setNoticeHandler(main, (n) => {
+    if (n.folders.includes(folder)) redraw();
   });
 }
 
@@ -71,8 +73,21 @@ function locate(): Promise<GeolocationPosition> {
 }
 
 async function workView(main: HTMLElement, [id]: string[]): Promise<void> {
-  const order = await api.query<Order>("order", { order_id: id });
-  const reload = () => void workView(main, [id]).catch((e) => flash(api.describe(e), "error"));
+  const fetch = () => api.query<Order>("order", { order_id: id });
+  const reload = () => void fetch().then((order) => drawWork(main, order, reload)).catch((e) => flash(api.describe(e), "error"));
+  drawWork(main, await fetch(), reload);
+  // Barcodes typed, photos chosen or a reason written are not redrawn away; the technician's own
+  // check-in, units and feedback redraw the view when he makes them.
+  const busy = () =>
+    Boolean(main.querySelector(".picker .thumb-item")) ||
+    Array.from(main.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>("input[name$=_barcode], textarea")).some((i) => i.value.trim() !== "");
+  const redraw = liveRedraw(main, fetch, (order) => drawWork(main, order, reload), busy);
+  setNoticeHandler(main, (n) => {
+    if (n.order_id === id && n.type !== "UnitCaptured" && n.type !== "CheckedIn" && n.type !== "FeedbackAdded") redraw();
+  });
+}
+
+function drawWork(main: HTMLElement, order: Order, reload: () => void): void {
   const primary = order.primary === me();
   const working = order.status === "to_process";
   const steps: HTMLElement[] = [];
@@ -133,9 +148,6 @@ async function workView(main: HTMLElement, [id]: string[]): Promise<void> {
     h("section", { class: "card" }, h("h2", null, "过程反馈"), feedbackBlock(order, reload)),
     h("details", { class: "card" }, h("summary", null, "处理记录"), timeline(order.history)),
   );
-  setNoticeHandler((n) => {
-    if (n.order_id === order.order_id && n.type !== "UnitCaptured" && n.type !== "CheckedIn" && n.type !== "FeedbackAdded") reload();
-  });
 }
 
 export function registerTechRoutes(): void {
