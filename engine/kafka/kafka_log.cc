@@ -506,7 +506,12 @@ Status KafkaPublisher::publish(const std::vector<PublishedRecord>& records) {
         deadline - std::chrono::steady_clock::now());
     rd_kafka_error_t* error =
         rd_kafka_commit_transaction(producer_, std::max(1, milliseconds(left)));
-    if (error == nullptr) return Status::success();
+    if (error == nullptr) {
+      transactions_ += 1;
+      records_ += records.size();
+      for (const auto& record : records) bytes_ += record.value.size();
+      return Status::success();
+    }
     const bool again = rd_kafka_error_is_retriable(error) && left.count() > 0;
     const bool abortable = rd_kafka_error_txn_requires_abort(error);
     std::string why = take_message(error);

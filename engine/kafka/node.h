@@ -39,6 +39,7 @@ class KafkaNode {
 
   Engine& engine() { return *engine_; }
   const Replicator& replicator() const { return *replicator_; }
+  const KafkaPublisher& publisher() const { return *publisher_; }
   // Whether this node decides commands now: always without KafkaOptions::elect, otherwise while
   // the deciders' group assigns it partition 0.
   bool deciding() const;

@@ -1,8 +1,8 @@
 // dispatch_bench: drives a province-sized load through the engine in-process (or, with --via zmq,
-// through dispatchd's wire: its Service and Server in this process, over loopback TCP) and
-// reports throughput, latency, rebuild speed, query latency, memory and size, beside a bare
-// RocksDB baseline measured in the same run (the headline is the ratio: these machines are
-// noisy).
+// through dispatchd's wire: its Service and Server in this process, over loopback TCP), on the
+// embedded log or (--log kafka) a Kafka topic, and reports throughput, latency, rebuild speed,
+// query latency, memory and size, beside a bare RocksDB baseline measured in the same run (the
+// headline is the ratio: these machines are noisy).
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 #include <sys/resource.h>
@@ -26,6 +26,7 @@
 
 #include "engine/accounts.h"
 #include "engine/engine.h"
+#include "engine/kafka/node.h"
 #include "engine/store/rocks_kv.h"
 #include "tools/benchmark/load.h"
 #include "tools/dispatchd/client.h"
@@ -67,6 +68,17 @@ struct Options {
   std::string data;
   bool keep = false;
   std::string via = "engine";  // or "zmq": through dispatchd's wire
+  bool kafka_log = false;
+  kafka::KafkaOptions kafka;
+};
+
+// What has been made durable so far, in the units the baseline repeats: a synced write (or a
+// sync of several) of the embedded store, or a committed transaction of Kafka.
+struct Durable {
+  std::uint64_t events = 0;
+  std::uint64_t writes = 0;
+  std::uint64_t syncs = 0;
+  std::uint64_t bytes = 0;
 };
 
 // How one client sends a command and gets its reply.
@@ -317,18 +329,41 @@ int run(const Options& o) {
           ? (fs::temp_directory_path() / ("dispatch-bench-" + std::to_string(getpid()))).string()
           : o.data;
   fs::remove_all(dir);
-  auto kv = open_rocks_kv(dir + "/store", RocksOptions{});
-  if (!kv.ok()) {
-    std::cerr << "bench: " << kv.error().message << '\n';
-    return 3;
+  std::unique_ptr<kafka::KafkaNode> node;
+  std::unique_ptr<Engine> embedded;
+  std::function<Durable()> durable;
+  if (o.kafka_log) {
+    say(o, "the log is Kafka topic " + o.kafka.topic + " at " + o.kafka.brokers);
+    auto opened = kafka::KafkaNode::open(dir + "/store", o.kafka);
+    if (!opened.ok()) {
+      std::cerr << "bench: " << opened.error().message << '\n';
+      return 3;
+    }
+    node = std::move(opened.value());
+    durable = [&node] {
+      auto c = node->publisher().committed();
+      return Durable{c.records, c.transactions, c.transactions, c.bytes};
+    };
+  } else {
+    auto kv = open_rocks_kv(dir + "/store", RocksOptions{});
+    if (!kv.ok()) {
+      std::cerr << "bench: " << kv.error().message << '\n';
+      return 3;
+    }
+    auto* counting = new CountingKv(std::move(kv.value()));
+    auto opened = Engine::open(std::unique_ptr<Kv>(counting));
+    if (!opened.ok()) {
+      std::cerr << "bench: " << opened.error().message << '\n';
+      return 3;
+    }
+    embedded = std::move(opened.value());
+    durable = [counting, &embedded] {
+      // The embedded log's positions count its events.
+      return Durable{embedded->head().position.value(), counting->writes.load(),
+                     counting->syncs.load(), counting->bytes.load()};
+    };
   }
-  auto* counting = new CountingKv(std::move(kv.value()));
-  auto opened = Engine::open(std::unique_ptr<Kv>(counting));
-  if (!opened.ok()) {
-    std::cerr << "bench: " << opened.error().message << '\n';
-    return 3;
-  }
-  Engine& engine = *opened.value();
+  Engine& engine = node ? node->engine() : *embedded;
 
   say(o, "organisation: " + std::to_string(shape.units()) + " outlet units, " +
              std::to_string(shape.technicians()) + " technicians");
@@ -357,15 +392,14 @@ int run(const Options& o) {
   const std::uint64_t groups = std::max<std::uint64_t>(1, o.orders / 4);
   say(o, "full load: " + std::to_string(groups * 4) + " orders from " + std::to_string(o.clients) +
              " clients");
-  Position before = engine.head().position;
-  std::uint64_t writes_before = counting->writes, bytes_before = counting->bytes,
-                syncs_before = counting->syncs;
+  const Durable durable_before = durable();
   Phase full = run_load(sender_of, shape, 0, groups, o.clients, 0,
                         [&](const std::string& line) { say(o, "full load: " + line); });
-  std::uint64_t events = engine.head().position.value() - before.value();
-  std::uint64_t writes = counting->writes - writes_before;
-  std::uint64_t syncs = counting->syncs - syncs_before;
-  std::uint64_t bytes = counting->bytes - bytes_before;
+  const Durable durable_after = durable();
+  std::uint64_t events = durable_after.events - durable_before.events;
+  std::uint64_t writes = durable_after.writes - durable_before.writes;
+  std::uint64_t syncs = durable_after.syncs - durable_before.syncs;
+  std::uint64_t bytes = durable_after.bytes - durable_before.bytes;
   double events_per_s = events / full.seconds;
   double commands_per_s = full.commands / full.seconds;
 
@@ -412,17 +446,18 @@ int run(const Options& o) {
 
   say(o, "rebuild");
   auto rebuild_start = Clock::now();
-  Status rebuilt = engine.rebuild();
+  std::uint64_t total_events = 0;  // as the rebuild counts them: a Kafka replica's positions do not
+  Status rebuilt = engine.rebuild([&](std::uint64_t done, std::uint64_t) { total_events = done; });
   double rebuild_seconds = seconds(Clock::now() - rebuild_start);
   if (!rebuilt.ok()) {
     std::cerr << "bench: rebuild failed: " << rebuilt.error().message << '\n';
     return 1;
   }
-  std::uint64_t total_events = engine.head().position.value();
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   double peak_rss_mb = usage.ru_maxrss / 1024.0;
-  opened.value().reset();
+  node.reset();
+  embedded.reset();
   std::uint64_t orders_total = (groups + half_groups) * 4;
   double bytes_per_order = static_cast<double>(directory_bytes(dir + "/store")) / orders_total;
 
@@ -437,6 +472,7 @@ int run(const Options& o) {
 
   json report{{"orders", groups * 4},
               {"via", o.via},
+              {"log", o.kafka_log ? "kafka" : "embedded"},
               {"events", events},
               {"commands", full.commands},
               {"clients", o.clients},
@@ -478,6 +514,7 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
+  bool kafka_flags = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -503,20 +540,52 @@ int main(int argc, char** argv) {
         std::cerr << "bench: --via takes engine (default) or zmq, not " << o.via << '\n';
         return 2;
       }
+    } else if (a == "--log") {
+      const std::string log = value();
+      if (log != "embedded" && log != "kafka") {
+        std::cerr << "bench: --log takes embedded (default) or kafka, not " << log << '\n';
+        return 2;
+      }
+      o.kafka_log = log == "kafka";
+    } else if (a.rfind("--", 0) == 0 && kafka::is_kafka_setting(a.substr(2))) {
+      kafka_flags = true;
+      Status applied = kafka::apply_kafka_setting(o.kafka, a.substr(2), value());
+      if (!applied.ok()) {
+        std::cerr << "bench: " << applied.error().message << '\n';
+        return 2;
+      }
     } else if (a == "--help") {
-      std::cout << "usage: tools/bench [--orders N] [--clients C] [--via engine|zmq] [--json]\n"
-                   "                   [--data DIR] [--keep]\n"
-                   "Drives N orders (default 200000) through their whole lifecycle from C clients\n"
-                   "(default 8) in-process, then a half-rate run, queries, a rebuild, and a bare\n"
-                   "RocksDB baseline writing the same bytes in synced batches of the same size.\n"
-                   "With --via zmq the commands go through dispatchd's wire (its service and\n"
-                   "sockets in this process, over loopback TCP), each client with its own socket\n"
-                   "and the sessions of the accounts it acts as.\n";
+      std::cout
+          << "usage: tools/bench [--orders N] [--clients C] [--via engine|zmq] [--json]\n"
+             "                   [--data DIR] [--keep] [--log embedded|kafka [KAFKA FLAGS]]\n"
+             "Drives N orders (default 200000) through their whole lifecycle from C clients\n"
+             "(default 8) in-process, then a half-rate run, queries, a rebuild, and a bare\n"
+             "RocksDB baseline writing the same bytes in synced batches of the same size.\n"
+             "With --via zmq the commands go through dispatchd's wire (its service and\n"
+             "sockets in this process, over loopback TCP), each client with its own socket\n"
+             "and the sessions of the accounts it acts as.\n"
+             "With --log kafka the log is a Kafka topic (start a broker with tools/kafka/start)\n"
+             "and one node decides every command, as dispatchd does; the baseline then writes\n"
+             "as many events per synced batch as a transaction carried. The topic is a new\n"
+             "one, dispatch.bench.PID, unless --topic names it; it is left on the broker.\n"
+             "Kafka flags:\n"
+          << kafka::kKafkaSettingsHelp;
       return 0;
     } else {
       std::cerr << "bench: unknown argument " << a << " (see --help)\n";
       return 2;
     }
+  }
+  if (kafka_flags && !o.kafka_log) {
+    std::cerr << "bench: Kafka flags need --log kafka\n";
+    return 2;
+  }
+  if (o.kafka_log) {
+    auto given = [&](const char* flag) {
+      return std::find(argv + 1, argv + argc, std::string(flag)) != argv + argc;
+    };
+    if (!given("--node")) o.kafka.node = "bench-" + std::to_string(getpid());
+    if (!given("--topic")) o.kafka.topic = "dispatch.bench." + std::to_string(getpid());
   }
   try {
     return run(o);

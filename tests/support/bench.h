@@ -1,0 +1,52 @@
+// Test helper for tools/bench's program (dispatch_bench): runs it and checks the JSON report as a
+// reader of the README's tables relies on it.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/support/process.h"
+
+namespace dispatch::testing {
+
+inline std::string dispatch_bench() { return binary_dir() + "/tools/benchmark/dispatch_bench"; }
+
+// Runs the benchmark for `orders` orders (a multiple of 4: they go in groups) with --json and
+// `arguments`, and checks its report: every field issue 7 lists, the orders asked for, `log` as
+// given, nothing refused, every command at least one event, and a ratio that is the two rates'.
+inline nlohmann::json run_bench(std::uint64_t orders, const std::string& arguments,
+                                const std::string& log) {
+  TempDir dir;
+  Output o = run(dispatch_bench() + " --orders " + std::to_string(orders) + " --json --data " +
+                 dir.path() + "/bench " + arguments);
+  BOOST_TEST_REQUIRE(o.exit_code == 0, "dispatch_bench exited " << o.exit_code);
+  auto report = nlohmann::json::parse(o.out);
+  for (const char* field :
+       {"orders", "events", "events_per_s", "baseline_records_per_s", "ratio", "p50_ms", "p99_ms",
+        "p999_ms", "half_load_p99_ms", "rebuild_events_per_s", "folder_p99_ms", "stats_p99_ms",
+        "peak_rss_mb", "bytes_per_order"}) {
+    BOOST_TEST_CONTEXT("field " << field) {
+      BOOST_TEST_REQUIRE(report.contains(field));
+      BOOST_TEST_REQUIRE(report[field].is_number());
+      BOOST_TEST(report[field].get<double>() > 0);
+    }
+  }
+  BOOST_TEST(report["orders"] == orders);
+  BOOST_TEST(report["log"] == log);
+  BOOST_TEST(report["refused"] == 0);
+  // Each order takes at least its eight lifecycle commands, each at least one event.
+  BOOST_TEST(report["commands"].get<std::uint64_t>() >= 8 * orders);
+  BOOST_TEST(report["events"].get<std::uint64_t>() >= report["commands"].get<std::uint64_t>());
+  const double ratio =
+      report["events_per_s"].get<double>() / report["baseline_records_per_s"].get<double>();
+  BOOST_TEST(std::abs(report["ratio"].get<double>() - ratio) < 1e-9 * ratio);
+  BOOST_TEST(report["p50_ms"].get<double>() <= report["p99_ms"].get<double>());
+  BOOST_TEST(report["p99_ms"].get<double>() <= report["p999_ms"].get<double>());
+  BOOST_TEST(report["events_per_sync"].get<std::uint64_t>() >= 1);
+  BOOST_TEST(report["syncs"].get<std::uint64_t>() <= report["events"].get<std::uint64_t>());
+  return report;
+}
+
+}  // namespace dispatch::testing
