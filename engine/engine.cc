@@ -178,7 +178,7 @@ Engine::Engine(std::unique_ptr<Kv> kv, EngineOptions options)
 Result<std::unique_ptr<Engine>> Engine::open(const std::string& dir, EngineOptions options) {
   RocksOptions rocks;
   rocks.read_only = options.read_only;
-  rocks.create_if_missing = !options.read_only;
+  rocks.create_if_missing = options.create_if_missing && !options.read_only;
   auto kv = open_rocks_kv(dir, rocks);
   if (!kv.ok()) return kv.error();
   return open(std::move(kv.value()), std::move(options));

@@ -49,6 +49,9 @@ struct EngineOptions {
   // Open the store read-only: no lock is taken, so it works beside a running writer (audits);
   // commands are answered `unavailable` and rebuild refuses. Projections are used as they are.
   bool read_only = false;
+  // Open(dir) creates an empty store when `dir` has none (never when read_only). Tools that only
+  // read or repair a store turn this off, so a mistyped directory is an error, not a new store.
+  bool create_if_missing = true;
   // A shared log (engine/replication.h) that every batch is published to before the store
   // writes it: the store is then a replica in the publisher's layout. A store once used with a
   // publisher takes commands only with one (the same shared log); without, they are `unavailable`.
@@ -69,9 +72,10 @@ using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 class Engine {
  public:
-  // Opens the store in `dir` (created when missing, unless read-only) and catches the projections
-  // up with the log. Errors: `unavailable` when the store is in use by another process or cannot
-  // be read; `not_found` when read-only and there is no store.
+  // Opens the store in `dir` (created when missing, unless read-only or not create_if_missing)
+  // and catches the projections up with the log. Errors: `unavailable` when the store is in use by
+  // another process or cannot be read; `not_found` "no store at <dir>" when there is none and it
+  // may not be created.
   static Result<std::unique_ptr<Engine>> open(const std::string& dir, EngineOptions options = {});
   // Runs over any Kv (the in-memory one in tests).
   static Result<std::unique_ptr<Engine>> open(std::unique_ptr<Kv> kv, EngineOptions options = {});

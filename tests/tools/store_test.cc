@@ -230,3 +230,23 @@ BOOST_AUTO_TEST_CASE(a_read_only_engine_reads_beside_a_running_writer_and_refuse
   EngineOptions missing = options;
   BOOST_TEST(Engine::open(dir / "nothing-here", missing).error().code == ErrorCode::not_found);
 }
+
+BOOST_AUTO_TEST_CASE(a_directory_without_a_store_is_refused_by_reads_and_repairs_and_left_alone) {
+  TempDir dir;
+  const std::string mistyped = dir / "stroe";
+  for (const std::string subcommand :
+       {"verify", "rebuild", "log", "folder S2100911 closed", "order AZ20150108000001",
+        "stats S2100911", "search --phone 13912345678"}) {
+    BOOST_TEST_CONTEXT(subcommand) {
+      Output o = run(dispatchctl() + " " + subcommand + " --data " + mistyped + " 2>&1");
+      BOOST_TEST(o.exit_code == 3);
+      BOOST_TEST(o.out.find("no store at " + mistyped) != std::string::npos, o.out);
+      BOOST_TEST(o.out.find("dispatchctl apply") != std::string::npos, o.out);
+      BOOST_TEST(!std::filesystem::exists(mistyped));
+    }
+  }
+  // The first apply still starts a store there.
+  Output applied = run(dispatchctl() + " apply " + walkthrough() + " --data " + mistyped);
+  BOOST_TEST(applied.exit_code == 0);
+  BOOST_TEST(run(dispatchctl() + " verify --data " + mistyped).exit_code == 0);
+}

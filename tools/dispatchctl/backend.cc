@@ -190,7 +190,24 @@ Result<kafka::KafkaOptions> kafka_options(const Args& args) {
   return options;
 }
 
-Result<std::unique_ptr<Backend>> open_backend(const Args& args, int& exit_code) {
+Result<std::unique_ptr<Engine>> open_local_engine(const Args& args, MissingStore missing) {
+  const std::string dir = args.option_or("data", "./var");
+  EngineOptions options;
+  options.create_if_missing = missing == MissingStore::create;
+  auto engine = Engine::open(dir, options);
+  if (!engine.ok()) {
+    std::cerr << "dispatchctl: cannot use the store " << dir << ": " << engine.error().message;
+    if (engine.error().code == ErrorCode::not_found) {
+      std::cerr << " (give --data the directory of an existing store; `dispatchctl apply` or "
+                   "dispatchd starts a new one)";
+    }
+    std::cerr << '\n';
+  }
+  return engine;
+}
+
+Result<std::unique_ptr<Backend>> open_backend(const Args& args, int& exit_code,
+                                              MissingStore missing) {
   if (args.option("connect")) {
     auto l = login(args, exit_code);
     if (!l) return make_error(ErrorCode::unauthenticated, "not logged in");
@@ -229,10 +246,8 @@ Result<std::unique_ptr<Backend>> open_backend(const Args& args, int& exit_code) 
     exit_code = kExitUsage;
     return make_error(ErrorCode::invalid, "--log");
   }
-  auto engine = Engine::open(dir);
+  auto engine = open_local_engine(args, missing);
   if (!engine.ok()) {
-    std::cerr << "dispatchctl: cannot use the store " << dir << ": " << engine.error().message
-              << '\n';
     exit_code = kExitStore;
     return engine.error();
   }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/command.h"
+#include "engine/engine.h"
 #include "engine/kafka/kafka_log.h"
 #include "engine/status.h"
 #include "tools/dispatchctl/args.h"
@@ -41,9 +42,16 @@ class Backend {
   virtual std::string actor() const = 0;
 };
 
+// What a local open does when --data names no store: commands may start one (the first `apply`),
+// while queries, audits and repairs of a store that is not there are refused.
+enum class MissingStore { create, refuse };
+
 // Opens what the arguments name; on failure prints why to stderr and returns the exit code
 // (kExitStore when the store or daemon cannot be used, kExitRefused when the login is refused).
-Result<std::unique_ptr<Backend>> open_backend(const Args& args, int& exit_code);
+Result<std::unique_ptr<Backend>> open_backend(const Args& args, int& exit_code,
+                                              MissingStore missing = MissingStore::create);
+// Opens the embedded store --data names (default ./var), saying on stderr why when it cannot.
+Result<std::unique_ptr<Engine>> open_local_engine(const Args& args, MissingStore missing);
 // The Kafka settings among kKafkaOptions (the node named after this host); says on stderr what is
 // wrong with a bad one.
 Result<kafka::KafkaOptions> kafka_options(const Args& args);

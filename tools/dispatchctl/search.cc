@@ -55,7 +55,7 @@ int run_search(const Args& args) {
     return kExitUsage;
   }
   int exit_code = kExitOk;
-  auto backend = open_backend(args, exit_code);
+  auto backend = open_backend(args, exit_code, MissingStore::refuse);
   if (!backend.ok()) return exit_code;
   const AccountId viewer((*backend)->actor());
   auto page = (*backend)->search(filter, *limit, args.option_or("after", ""));

@@ -19,15 +19,10 @@ using json = nlohmann::json;
 // while each line is still decided after the lines before it.
 constexpr std::size_t kApplyWindow = 2048;
 
+// The store verify, rebuild and log work on: one that exists.
 std::unique_ptr<Engine> open_engine(const Args& args) {
-  std::string dir = args.option_or("data", "./var");
-  auto engine = Engine::open(dir);
-  if (!engine.ok()) {
-    std::cerr << "dispatchctl: cannot use the store " << dir << ": " << engine.error().message
-              << '\n';
-    return nullptr;
-  }
-  return std::move(engine.value());
+  auto engine = open_local_engine(args, MissingStore::refuse);
+  return engine.ok() ? std::move(engine.value()) : nullptr;
 }
 
 int usage(const std::string& message) {
@@ -130,7 +125,7 @@ int run_folder(const Args& args) {
   if (!limit_option) return usage("--limit takes a number");
   std::size_t limit = *limit_option;
   int exit_code = kExitOk;
-  auto backend = open_backend(args, exit_code);
+  auto backend = open_backend(args, exit_code, MissingStore::refuse);
   if (!backend.ok()) return exit_code;
   auto page = (*backend)->folder(args.positionals()[0], args.positionals()[1], limit,
                                  args.option_or("after", ""));
@@ -146,7 +141,7 @@ int run_folder(const Args& args) {
 int run_order(const Args& args) {
   if (args.positionals().size() != 1) return usage("order takes ORDER_ID");
   int exit_code = kExitOk;
-  auto backend = open_backend(args, exit_code);
+  auto backend = open_backend(args, exit_code, MissingStore::refuse);
   if (!backend.ok()) return exit_code;
   auto order = (*backend)->order(args.positionals()[0]);
   if (!order.ok()) return print_error(args, order.error());
@@ -161,7 +156,7 @@ int run_order(const Args& args) {
 int run_stats(const Args& args) {
   if (args.positionals().size() != 1) return usage("stats takes UNIT");
   int exit_code = kExitOk;
-  auto backend = open_backend(args, exit_code);
+  auto backend = open_backend(args, exit_code, MissingStore::refuse);
   if (!backend.ok()) return exit_code;
   auto stats = (*backend)->stats(args.positionals()[0]);
   if (!stats.ok()) return print_error(args, stats.error());
