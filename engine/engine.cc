@@ -77,9 +77,7 @@ Status replay(const EventLog& log, Kv& target, Org& org, Position from, const Pr
   Projector projector(org);
   WriteSet writes;
   std::uint64_t done = 0;
-  const std::uint64_t total = log.head().position.value() >= from.value()
-                                  ? log.head().position.value() - from.value() + 1
-                                  : 0;
+  const std::uint64_t total = log.records_from(from);
   std::optional<Error> failure;
   Status read = log.read_ahead(from, [&](const Event& event) {
     Status s = projector.stage(event, target, writes);
@@ -736,8 +734,10 @@ Status Engine::rebuild(const Progress& progress) {
 
 Result<json> Engine::verify(const Progress& progress) const {
   std::lock_guard write_lock(write_mutex_);
+  // Two passes over the log: the chain, then the replay. Only for the progress report.
+  const std::uint64_t records = log_.records_from(Position(1));
   auto chain = verify_chain(*kv_, [&](std::uint64_t done) {
-    if (progress) progress(done, log_.head().position.value() * 2);
+    if (progress) progress(done, records * 2);
   });
   if (!chain.ok()) return chain.error();
   json problems = json::array();
@@ -749,7 +749,7 @@ Result<json> Engine::verify(const Progress& progress) const {
   auto rebuilt = make_memory_kv();
   Org org;
   Status s = replay(log_, *rebuilt, org, Position(1), [&](std::uint64_t done, std::uint64_t) {
-    if (progress) progress(log_.head().position.value() + done, log_.head().position.value() * 2);
+    if (progress) progress(records + done, records * 2);
   });
   if (!s.ok()) {
     problems.push_back(json{{"where", "projections"},

@@ -256,6 +256,16 @@ Status EventLog::stage(std::vector<Event>& events, WriteSet& writes,
   return Status::success();
 }
 
+std::uint64_t EventLog::records_from(Position from) const {
+  const std::uint64_t first = std::max<std::uint64_t>(from.value(), 1);
+  const std::uint64_t last = head_.position.value();
+  if (last < first) return 0;
+  if (!layout_.partitioned()) return last - first + 1;
+  // Counts above first's are all at or after it; the one equal to it is, unless its chain is
+  // below first's, which only reading that record would tell.
+  return (last >> 8) - (first >> 8) + ((first & 0xFF) == 0 ? 1 : 0);
+}
+
 Result<LogHead> EventLog::chain_head(std::uint32_t chain) {
   if (auto it = staged_chain_heads_.find(chain); it != staged_chain_heads_.end()) {
     return it->second;

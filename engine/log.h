@@ -98,6 +98,11 @@ class EventLog {
   // empty chain). `invalid` when its recorded head is damaged, `unavailable` when the Kv cannot be
   // read.
   Result<LogHead> chain_head(std::uint32_t chain);
+  // How many committed records are at `from` or after, for the totals of progress reports. The
+  // embedded log's positions count its records. A partitioned log's position is a count shifted
+  // past the chain's number, the count one more than the record's before it on any chain; that
+  // holds while one node decides at a time, and the answer may then miss the record at `from`.
+  std::uint64_t records_from(Position from) const;
 
   // Stages a batch of events after everything already staged: checks that each event's version is
   // its stream's current version + 1, counting committed events (read from the Kv) and staged
