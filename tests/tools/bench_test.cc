@@ -27,6 +27,10 @@ BOOST_AUTO_TEST_CASE(arguments_it_cannot_use_are_refused_by_name) {
                         Case{"--log kafka --partitions 0", "partitions"},
                         Case{"--via http", "--via takes engine (default) or zmq"},
                         Case{"--orders", "--orders needs a value"},
+                        Case{"--orders many", "--orders takes a whole number from 4"},
+                        Case{"--orders 0", "--orders takes a whole number from 4"},
+                        Case{"--orders 10", "--orders takes a multiple of 4"},
+                        Case{"--clients 0", "--clients takes a whole number from 1"},
                         Case{"--frobnicate", "unknown argument --frobnicate"}}) {
     BOOST_TEST_CONTEXT(c.arguments) {
       Output o = run(dispatch_bench() + " " + c.arguments + " 2>&1");

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -524,10 +525,28 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
+    // A whole number of at least `least`, or the run stops here saying what the flag takes.
+    auto count = [&](std::uint64_t least, std::uint64_t most) -> std::uint64_t {
+      const std::string text = value();
+      std::uint64_t n = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec != std::errc() || end != text.data() + text.size() || n < least || n > most) {
+        std::cerr << "bench: " << a << " takes a whole number from " << least << " to " << most
+                  << ", not " << text << '\n';
+        std::exit(2);
+      }
+      return n;
+    };
     if (a == "--orders") {
-      o.orders = std::stoull(value());
+      o.orders = count(4, 100'000'000);
+      if (o.orders % 4 != 0) {
+        std::cerr << "bench: --orders takes a multiple of 4 (the load drives orders in groups "
+                     "of four), not "
+                  << o.orders << '\n';
+        return 2;
+      }
     } else if (a == "--clients") {
-      o.clients = std::stoi(value());
+      o.clients = static_cast<int>(count(1, 1024));
     } else if (a == "--json") {
       o.json_only = true;
     } else if (a == "--data") {
