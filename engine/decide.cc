@@ -566,9 +566,15 @@ class Decider {
   OrderId next_order_id(OrderKind kind) const {
     std::string prefix =
         std::string(kind == OrderKind::installation ? "AZ" : "PS") + date_digits(command_.at);
+    // A node that may create none of them would never stop: beyond this many the next free id
+    // is given, and the engine refuses it.
+    constexpr std::uint64_t kTries = 100000;
     for (std::uint64_t n = context_.orders_created + 1;; ++n) {
       OrderId id(prefix + six_digits(n));
-      if (lookup(id) == nullptr) return id;
+      const bool beyond = n > context_.orders_created + kTries;
+      if (lookup(id) == nullptr && (!context_.may_create || beyond || context_.may_create(id))) {
+        return id;
+      }
     }
   }
 

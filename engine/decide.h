@@ -23,6 +23,9 @@ struct DecideContext {
   // How many orders were created before; decide() numbers a CreateOrder without an order_id from
   // it (AZ/PS + yyyymmdd of `at` + the number + 1, zero-padded to 6), skipping ids that exist.
   std::uint64_t orders_created = 0;
+  // When set, the numbering also skips ids this node may not create (a node of a shared log
+  // decides only the orders of its partitions).
+  std::function<bool(const OrderId&)> may_create;
 };
 
 // Precondition: !command.at.empty(). On success the events carry stream, actor, at, command_id

@@ -492,6 +492,8 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
   std::vector<json> replies;
   std::vector<bool> accepted(batch.size(), false);
   replies.reserve(batch.size());
+  // Before the check, so that require_catch_up_after_batch either waits for this batch or is seen.
+  std::lock_guard batch_lock(batch_mutex_);
   if (needs_catch_up_) {
     const Error waiting = make_error(ErrorCode::unavailable,
                                      "this node is catching up with the shared log; retry in a "
@@ -620,7 +622,14 @@ json Engine::decide_into(Command& command, WriteSet& writes, bool& accepted) {
   auto created = load_counter(reader, keys::kOrdersCreated);
   if (!created.ok()) return error_reply(command, created.error());
 
-  auto decided = decide(DecideContext{org_, lookup, *created}, command);
+  DecideContext context{org_, lookup, *created, {}};
+  if (options_.publisher) {
+    const LogLayout layout = log_.layout();
+    context.may_create = [&](const OrderId& id) {
+      return options_.publisher->may_decide_on(layout.partition_of(order_stream(id))).ok();
+    };
+  }
+  auto decided = decide(context, command);
   if (lookup_error) return error_reply(command, *lookup_error);
   if (!decided.ok()) return error_reply(command, decided.error());
   std::vector<Event> events = std::move(decided.value());
@@ -628,6 +637,17 @@ json Engine::decide_into(Command& command, WriteSet& writes, bool& accepted) {
   // The organisation as this decision saw it: chain 0 before the command's own events.
   LogHead org_head;
   if (options_.publisher) {
+    // Only the node that decides a partition may extend its chain.
+    for (const auto& event : events) {
+      Status allowed = options_.publisher->may_decide_on(log_.layout().partition_of(event.stream));
+      if (!allowed.ok()) {
+        Error e = allowed.error();
+        if (event.stream.starts_with("order/")) {
+          e.message = "order " + event.stream.substr(6) + ": " + e.message;
+        }
+        return error_reply(command, e);
+      }
+    }
     auto head = log_.chain_head(0);
     if (!head.ok()) return error_reply(command, head.error());
     org_head = std::move(head.value());
@@ -678,6 +698,29 @@ Result<json> Engine::folder(const std::string& owner, const std::string& folder,
                             const std::string& after) const {
   std::shared_lock lock(org_mutex_);
   return query_folder(*kv_, org_, owner, folder, limit, after);
+}
+
+Status Engine::may_decide(const Command& command) const {
+  if (!options_.publisher) return Status::success();
+  const LogPublisher& publisher = *options_.publisher;
+  Status allowed = publisher.may_decide();
+  if (!allowed.ok()) return allowed;
+  const std::vector<OrderId> orders = command.order_ids();
+  if (orders.empty()) {
+    // A CreateOrder without an id is numbered in one of this node's partitions.
+    if (std::holds_alternative<cmd::CreateOrder>(command.body)) return Status::success();
+    return publisher.may_decide_on(0);
+  }
+  const LogLayout layout = log_.layout();
+  for (const OrderId& id : orders) {
+    allowed = publisher.may_decide_on(layout.partition_of(order_stream(id)));
+    if (!allowed.ok()) {
+      Error e = allowed.error();
+      e.message = "order " + id.str() + ": " + e.message;
+      return e;
+    }
+  }
+  return Status::success();
 }
 
 Result<json> Engine::order(const OrderId& id) const { return query_order(*kv_, log_, id); }

@@ -137,6 +137,19 @@ class Engine {
     ++catch_up_requests_;
     needs_catch_up_ = true;
   }
+  // Like require_catch_up, and returns only once no batch decided before the call is still being
+  // committed: for a node given new partitions to decide on, so that nothing it decided before
+  // reaches them on state older than what the previous owner wrote. Not on the committer thread.
+  void require_catch_up_after_batch() {
+    require_catch_up();
+    std::lock_guard wait(batch_mutex_);
+  }
+  // Whether this node decides `command` now: always without a publisher; with one, when it may
+  // decide on every partition the command's events go to (those of its orders; partition 0 for
+  // the organisation and accounts; any for a CreateOrder without an order_id). Otherwise
+  // `unavailable` saying why, naming the first order it may not decide. The engine still refuses
+  // what it may not decide when the command reaches it: this is for routing.
+  Status may_decide(const Command& command) const;
   // Which catch-up a replicator is working on: read before it measures the shared log's end.
   std::uint64_t catch_up_request() const { return catch_up_requests_; }
   // Told by the replicator when it has applied everything the shared log held when it measured
@@ -187,6 +200,7 @@ class Engine {
   Org org_;
   mutable std::shared_mutex org_mutex_;  // readers: queries; writer: the committer
   mutable std::mutex write_mutex_;       // the committer's batches vs rebuild and verify
+  std::mutex batch_mutex_;               // held while a batch is decided and committed (see above)
   std::optional<Error> batch_error_;     // set when a batch must be abandoned
   std::vector<Event> batch_events_;      // the events of the batch being committed
   std::vector<std::vector<Membership>> batch_folders_;  // the folders each of them changed

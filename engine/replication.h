@@ -56,6 +56,10 @@ class LogPublisher {
   // Whether this node may decide commands now (a Kafka node decides only while elected, see
   // engine/kafka/kafka_log.h); `unavailable`, saying why, when it may not.
   virtual Status may_decide() const { return Status::success(); }
+  // Whether this node may decide commands whose events go to `partition` of the layout now
+  // (several Kafka nodes may each decide on some partitions); `unavailable`, saying why, when it
+  // may not. Implies may_decide().
+  virtual Status may_decide_on(std::uint32_t) const { return may_decide(); }
   // Makes `records` durable in the shared log, all of them or none, and returns only then.
   // `unavailable` when that could not be done in time; the outcome may then be unknown (a commit
   // that timed out), so the caller must catch up with the shared log before deciding again.

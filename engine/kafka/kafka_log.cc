@@ -180,11 +180,15 @@ const char* const kKafkaSettingsHelp =
   --node NAME              this node's name, unique among the nodes (default: the host name)
   --kafka-timeout MS       how long a batch may take to reach Kafka before its commands are
                            answered unavailable (default 5000)
+  --deciding one|partitions  how the nodes of the topic share the deciding: one node decides
+                           every command (default), or each decides the orders of the partitions
+                           the group gives it; every node of a topic must be given the same
 )";
 
 bool is_kafka_setting(std::string_view name) {
   return name == "brokers" || name == "topic" || name == "partitions" ||
-         name == "replication-factor" || name == "node" || name == "kafka-timeout";
+         name == "replication-factor" || name == "node" || name == "kafka-timeout" ||
+         name == "deciding";
 }
 
 Status apply_kafka_setting(KafkaOptions& options, std::string_view name, const std::string& value) {
@@ -200,6 +204,14 @@ Status apply_kafka_setting(KafkaOptions& options, std::string_view name, const s
   }
   if (name == "node") {
     options.node = value;
+    return Status::success();
+  }
+  if (name == "deciding") {
+    if (value != "one" && value != "partitions") {
+      return make_error(ErrorCode::invalid,
+                        flag + " must be one or partitions, not \"" + value + "\"");
+    }
+    options.deciding = value == "one" ? Deciding::one : Deciding::partitions;
     return Status::success();
   }
   std::uint64_t n = 0;
@@ -265,11 +277,13 @@ struct ElectionCallbacks {
     auto* election = static_cast<Election*>(opaque);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       rd_kafka_assign(consumer, partitions);
-      // Nothing is read through this consumer: the group only tells who holds partition 0.
+      // Nothing is read through this consumer: the group only tells who decides on what.
       rd_kafka_pause_partitions(consumer, partitions);
-      bool zero = false;
-      for (int i = 0; i < partitions->cnt; ++i) zero = zero || partitions->elems[i].partition == 0;
-      election->assigned(zero);
+      std::vector<std::uint32_t> assigned;
+      for (int i = 0; i < partitions->cnt; ++i) {
+        assigned.push_back(static_cast<std::uint32_t>(partitions->elems[i].partition));
+      }
+      election->assigned(assigned);
     } else {
       election->revoked();  // first, so no batch is decided on a partition being given away
       rd_kafka_assign(consumer, nullptr);
@@ -278,7 +292,10 @@ struct ElectionCallbacks {
 };
 
 Election::Election(KafkaOptions options, std::function<void()> gained, Note note)
-    : options_(std::move(options)), gained_(std::move(gained)), note_(std::move(note)) {
+    : options_(std::move(options)),
+      gained_(std::move(gained)),
+      note_(std::move(note)),
+      owned_(options_.partitions, false) {
   if (!note_) note_ = [](const std::string&) {};
 }
 
@@ -339,22 +356,81 @@ void Election::run() {
   }
 }
 
-void Election::assigned(bool with_partition_zero) {
-  settled_ = true;
-  if (!with_partition_zero) {
-    revoked();
-    return;
+namespace {
+// "0, 2 and 5"
+std::string partition_list(const std::vector<std::uint32_t>& partitions) {
+  std::string text;
+  for (std::size_t i = 0; i < partitions.size(); ++i) {
+    if (i > 0) text += i + 1 == partitions.size() ? " and " : ", ";
+    text += std::to_string(partitions[i]);
   }
-  if (deciding_) return;
+  return text;
+}
+}  // namespace
+
+void Election::assigned(const std::vector<std::uint32_t>& partitions) {
+  settled_ = true;
+  std::vector<bool> owned(options_.partitions, false);
+  for (std::uint32_t p : partitions) {
+    if (options_.deciding == Deciding::one && p == 0) owned.assign(options_.partitions, true);
+    if (options_.deciding == Deciding::partitions && p < owned.size()) owned[p] = true;
+  }
+  const bool any = std::find(owned.begin(), owned.end(), true) != owned.end();
+  {
+    std::lock_guard lock(owned_mutex_);
+    if (owned == owned_ && deciding_ == any) return;
+  }
+  revoked();
+  if (!any) return;
   gained_();  // the node catches up before it decides
   ++term_;
-  deciding_ = true;
-  note_("node " + options_.node + " decides commands now (it holds partition 0 of the group " +
-        "dispatch." + options_.topic + ".deciders)");
+  {
+    std::lock_guard lock(owned_mutex_);
+    owned_ = std::move(owned);
+    deciding_ = true;
+  }
+  if (options_.deciding == Deciding::one) {
+    note_("node " + options_.node + " decides commands now (it holds partition 0 of the group " +
+          "dispatch." + options_.topic + ".deciders)");
+  } else {
+    note_("node " + options_.node + " decides the commands of partitions " +
+          partition_list(this->owned()) + " of topic " + options_.topic + " now");
+  }
 }
 
 void Election::revoked() {
-  if (deciding_.exchange(false)) note_("node " + options_.node + " no longer decides commands");
+  bool was = false;
+  {
+    std::lock_guard lock(owned_mutex_);
+    owned_.assign(options_.partitions, false);
+    was = deciding_.exchange(false);
+  }
+  if (was) note_("node " + options_.node + " no longer decides commands");
+}
+
+bool Election::owns(std::uint32_t partition) const {
+  std::lock_guard lock(owned_mutex_);
+  return partition < owned_.size() && owned_[partition];
+}
+
+std::vector<std::uint32_t> Election::owned() const {
+  std::lock_guard lock(owned_mutex_);
+  std::vector<std::uint32_t> partitions;
+  for (std::uint32_t p = 0; p < owned_.size(); ++p) {
+    if (owned_[p]) partitions.push_back(p);
+  }
+  return partitions;
+}
+
+rd_kafka_consumer_group_metadata_t* Election::claim(
+    const std::set<std::uint32_t>& partitions) const {
+  // Under the lock revoked() takes before the consumer rejoins the group, so the metadata is of a
+  // generation in which this node held them all.
+  std::lock_guard lock(owned_mutex_);
+  for (std::uint32_t p : partitions) {
+    if (p >= owned_.size() || !owned_[p]) return nullptr;
+  }
+  return rd_kafka_consumer_group_metadata(consumer_);
 }
 
 // ---- KafkaPublisher ----
@@ -363,13 +439,21 @@ Result<std::unique_ptr<KafkaPublisher>> KafkaPublisher::open(const KafkaOptions&
   Status topic = ensure_topic(options);
   if (!topic.ok()) return topic.error();
   std::unique_ptr<KafkaPublisher> publisher(new KafkaPublisher(options));
-  if (options.elect) return publisher;  // a producer only while it decides
+  // An electing node has a producer only while it decides; without an election, a node of a
+  // topic decided per partition decides nothing.
+  if (options.elect || options.deciding == Deciding::partitions) return publisher;
   Status started = publisher->start_producer(/*patient=*/true);
   if (!started.ok()) return started.error();
   return publisher;
 }
 
 Status KafkaPublisher::may_decide() const {
+  if (!options_.elect && options_.deciding == Deciding::partitions) {
+    return make_error(ErrorCode::unavailable,
+                      "the nodes of Kafka topic " + options_.topic +
+                          " decide per partition (--deciding partitions), and only dispatchd "
+                          "nodes decide: send the command to one of them");
+  }
   if (!options_.elect) return Status::success();
   const Election* election = election_;
   if (election != nullptr && election->deciding()) return Status::success();
@@ -379,24 +463,54 @@ Status KafkaPublisher::may_decide() const {
                         "is being elected; send the command to another node, or retry");
 }
 
+Status KafkaPublisher::may_decide_on(std::uint32_t partition) const {
+  Status allowed = may_decide();
+  if (!allowed.ok() || !options_.elect) return allowed;
+  const Election* election = election_;
+  if (election != nullptr && election->owns(partition)) return Status::success();
+  return make_error(ErrorCode::unavailable,
+                    "node " + options_.node + " does not decide partition " +
+                        std::to_string(partition) + " of Kafka topic " + options_.topic +
+                        " now: another node of the group does, or one is being chosen; send the "
+                        "command to another node, or retry");
+}
+
 KafkaPublisher::~KafkaPublisher() { drop_producer(); }
+
+// librdkafka's delivery reports reach the publisher through the opaque; they are served while
+// the publishing thread flushes, under the publisher's mutex.
+struct PublisherCallbacks {
+  static void delivered(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    auto* publisher = static_cast<KafkaPublisher*>(opaque);
+    std::int64_t& next = publisher->delivered_[static_cast<std::uint32_t>(message->partition)];
+    next = std::max(next, message->offset + 1);
+  }
+};
 
 Status KafkaPublisher::start_producer(bool patient) {
   const int timeout = milliseconds(options_.timeout);
+  // Deciding::one: one transactional id for the topic, so a node that starts (or starts again
+  // after a failed batch) fences every other node's producer, and their next batch fails and
+  // makes them catch up before deciding again. Deciding::partitions: one per node, fenced by the
+  // deciders' group instead (see the header), so that several nodes may decide at once.
+  const std::string transactional_id =
+      options_.deciding == Deciding::one ? "dispatch." + options_.topic
+                                         : "dispatch." + options_.topic + ".node." + options_.node;
   auto client = make_client(
       RD_KAFKA_PRODUCER, options_,
-      // One transactional id for the topic: a node that starts (or starts again after a failed
-      // batch) fences every other node's producer, and their next batch fails and makes them
-      // catch up before deciding again. So whatever a node commits was decided on everything
-      // committed before it, and no chain forks.
-      {{"transactional.id", "dispatch." + options_.topic},
+      {{"transactional.id", transactional_id},
        {"enable.idempotence", "true"},
        {"acks", "all"},
        {"linger.ms", "1"},
        {"message.timeout.ms", std::to_string(timeout)},
        // An unfinished transaction of a node that died holds readers back this long at most.
        {"transaction.timeout.ms", std::to_string(std::max(timeout, 10000))},
-       {"allow.auto.create.topics", "false"}});
+       {"allow.auto.create.topics", "false"}},
+      [this](rd_kafka_conf_t* conf) {
+        rd_kafka_conf_set_dr_msg_cb(conf, &PublisherCallbacks::delivered);
+        rd_kafka_conf_set_opaque(conf, this);
+      });
   if (!client.ok()) return client.error();
   // A broker that has just started answers "coordinator load in progress" for a while: at open
   // that is worth waiting for, a few times the timeout. Later (settle) the caller retries.
@@ -462,6 +576,23 @@ Status KafkaPublisher::publish(const std::vector<PublishedRecord>& records) {
   Status ready = settle_locked();
   if (!ready.ok()) return ready;
   const std::string what = "the batch did not reach Kafka topic " + options_.topic;
+  std::set<std::uint32_t> partitions;
+  for (const auto& record : records) partitions.insert(record.partition);
+  using GroupMetadata = std::unique_ptr<rd_kafka_consumer_group_metadata_t,
+                                        decltype(&rd_kafka_consumer_group_metadata_destroy)>;
+  GroupMetadata group(nullptr, &rd_kafka_consumer_group_metadata_destroy);
+  if (options_.deciding == Deciding::partitions) {
+    const Election* election = election_;
+    if (election != nullptr) group.reset(election->claim(partitions));
+    if (group == nullptr) {
+      return make_error(ErrorCode::unavailable,
+                        "node " + options_.node + " no longer decides all of partitions " +
+                            partition_list({partitions.begin(), partitions.end()}) +
+                            " of Kafka topic " + options_.topic +
+                            " (the group gave some to another node); retry");
+    }
+  }
+  delivered_.clear();
   if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer_)) {
     std::string why = take_message(error);
     drop_producer();
@@ -501,6 +632,13 @@ Status KafkaPublisher::publish(const std::vector<PublishedRecord>& records) {
       return unavailable(what, rd_kafka_err2str(err));
     }
   }
+  if (group != nullptr) {
+    Status fenced = fence_transaction(partitions, group.get(), deadline);
+    if (!fenced.ok()) {
+      abandon_transaction();
+      return fenced;
+    }
+  }
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -523,6 +661,37 @@ Status KafkaPublisher::publish(const std::vector<PublishedRecord>& records) {
     }
     return unavailable(what, why);
   }
+}
+
+Status KafkaPublisher::fence_transaction(const std::set<std::uint32_t>& partitions,
+                                         rd_kafka_consumer_group_metadata_t* group,
+                                         std::chrono::steady_clock::time_point deadline) {
+  auto left = [&] {
+    return std::max(1, milliseconds(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           deadline - std::chrono::steady_clock::now())));
+  };
+  // First every record in its partition, so that a transaction the group lets through is there
+  // before any next owner measures where the partition ends.
+  rd_kafka_resp_err_t flushed = rd_kafka_flush(producer_, left());
+  if (flushed != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return unavailable("the batch did not reach Kafka topic " + options_.topic,
+                       rd_kafka_err2str(flushed));
+  }
+  rd_kafka_topic_partition_list_t* offsets =
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
+  for (std::uint32_t p : partitions) {
+    rd_kafka_topic_partition_list_add(offsets, options_.topic.c_str(), static_cast<std::int32_t>(p))
+        ->offset = delivered_[p];
+  }
+  rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(producer_, offsets, group, left());
+  rd_kafka_topic_partition_list_destroy(offsets);
+  if (error == nullptr) return Status::success();
+  return make_error(ErrorCode::unavailable,
+                    "node " + options_.node + " may no longer decide partitions " +
+                        partition_list({partitions.begin(), partitions.end()}) +
+                        " of Kafka topic " + options_.topic +
+                        ": the deciders' group refused its batch (" + take_message(error) +
+                        "); retry");
 }
 
 // ---- KafkaReader ----

@@ -7,19 +7,34 @@
 //
 // KafkaPublisher writes each batch in one Kafka transaction with an idempotent producer and
 // acks=all, so a batch is in the topic whole or not at all, and a retried send is never written
-// twice. All nodes' producers share one transactional id, so one node decides at a time: a node
-// whose producer another fenced gets `unavailable` and catches up before it decides again (see
-// Replicator), which keeps every chain linear. KafkaReader reads every partition with
-// isolation.level=read_committed, so aborted batches are never seen.
+// twice. KafkaReader reads every partition with isolation.level=read_committed, so aborted batches
+// are never seen. Whatever a node commits to a partition must have been decided on everything
+// committed to it before, so each partition has one writer at a time; how that is kept depends on
+// KafkaOptions::deciding.
 //
 // Which node decides: dispatchd nodes (KafkaOptions::elect) join the consumer group
-// "dispatch.<topic>.deciders" and the member the group assigns partition 0 decides every command;
-// the others serve reads and answer commands `unavailable`, naming no false outcome. A node that
-// gains partition 0 first fences the previous decider's producer and reads the topic to its end
-// (Election, Replicator); one that loses it stops deciding at once and drops its producer. When
-// the decider dies, the group gives partition 0 to a survivor once the dead node's session
-// expires (6 s). Nodes that do not elect (dispatchctl) decide whenever asked, fencing whichever
-// node decided before, which then catches up and takes over again on its next batch.
+// "dispatch.<topic>.deciders", which assigns the topic's partitions among them. A node that gains
+// partitions reads the topic to its end before it decides again (Election, Replicator); one that
+// loses them stops deciding on them at once. When a node dies, the group gives its partitions to
+// the survivors once its session expires (6 s).
+//
+// Deciding::one (the default): the member assigned partition 0 decides every command; the others
+// serve reads and answer commands `unavailable`. All nodes' producers share one transactional id,
+// so a node that starts a producer fences every other node's, whose next batch fails and makes it
+// catch up. Nodes that do not elect (dispatchctl) decide whenever asked, fencing whichever node
+// decided before, which then catches up and takes over again on its next batch.
+//
+// Deciding::partitions: each member decides the commands whose events go to the partitions it is
+// assigned (an order's partition; partition 0 for the organisation and accounts), so several nodes
+// decide at once. Each node's producer has a transactional id of its own, and each transaction
+// also commits the deciders' group offsets of the partitions it wrote, with the group metadata
+// taken when the node checked that it owns them (KIP-447): a node that lost them since is refused
+// by the group's coordinator and its transaction is aborted. Its records are flushed before that
+// commit, so a transaction that passes it is in the partition before the next owner measures where
+// the partition ends, and that owner's read_committed reader waits for its outcome. A command
+// (such as a batch) whose orders lie in partitions of different nodes is answered `unavailable`,
+// naming them: a batch applies to all or none, and no one transaction can span two nodes. Nodes
+// that do not elect decide nothing in this mode.
 #pragma once
 
 #include <atomic>
@@ -40,8 +55,13 @@
 #include "engine/status.h"
 
 struct rd_kafka_s;
+struct rd_kafka_consumer_group_metadata_s;
 
 namespace dispatch::kafka {
+
+// How the nodes of a topic share the deciding (see above). Every node of a topic must be given
+// the same.
+enum class Deciding { one, partitions };
 
 struct KafkaOptions {
   std::string brokers = "127.0.0.1:9092";  // bootstrap servers, comma-separated
@@ -55,13 +75,15 @@ struct KafkaOptions {
   std::chrono::milliseconds timeout{5000};
   // Decide only while elected (see above): for long-running nodes sharing the work.
   bool elect = false;
+  Deciding deciding = Deciding::one;
 };
 
 // The node name to use when none is configured: the host's name.
 std::string default_node_name();
 
 // The settings of KafkaOptions as flags and configuration keys name them (without dashes):
-// brokers, topic, partitions, replication-factor, node, kafka-timeout (milliseconds).
+// brokers, topic, partitions, replication-factor, node, kafka-timeout (milliseconds), deciding
+// (one or partitions).
 bool is_kafka_setting(std::string_view name);
 // Sets one of them from its text. `invalid` with a sentence naming the flag when the value is
 // empty, not a whole number where one is needed, or out of range.
@@ -82,28 +104,39 @@ Status ensure_topic(const KafkaOptions& options);
 class Election {
  public:
   using Note = std::function<void(const std::string&)>;
-  // Joins the group. `gained` runs when this node is assigned partition 0, before deciding()
-  // turns true: the node must then catch up (Engine::require_catch_up). Errors: `invalid` for a
-  // refused setting.
+  // Joins the group. `gained` runs when this node is assigned partitions to decide on, before
+  // owns() turns true for them: the node must then catch up (Engine::require_catch_up). Errors:
+  // `invalid` for a refused setting.
   static Result<std::unique_ptr<Election>> start(const KafkaOptions& options,
                                                  std::function<void()> gained, Note note = {});
-  // Leaves the group, so another node takes over at once rather than after the session timeout.
+  // Leaves the group, so others take over at once rather than after the session timeout.
   ~Election();
   Election(const Election&) = delete;
   Election& operator=(const Election&) = delete;
 
+  // Whether this node decides on some partition now.
   bool deciding() const { return deciding_; }
+  // Whether this node decides the commands whose events go to `partition` now: with
+  // Deciding::one every partition while it holds partition 0, with Deciding::partitions those the
+  // group assigned it.
+  bool owns(std::uint32_t partition) const;
+  // The partitions owns() is true for, in order.
+  std::vector<std::uint32_t> owned() const;
+  // With Deciding::partitions: the group's metadata for a transaction on `partitions`, taken while
+  // this node owns them all; nullptr when it does not. The caller destroys it
+  // (rd_kafka_consumer_group_metadata_destroy).
+  rd_kafka_consumer_group_metadata_s* claim(const std::set<std::uint32_t>& partitions) const;
   // Whether the group has assigned this node its partitions at least once (with or without
-  // partition 0): until then no node may be known to decide.
+  // any to decide on): until then no node may be known to decide.
   bool settled() const { return settled_; }
-  // How many times this node gained partition 0: a producer of an earlier term may have been
+  // How many times this node gained partitions: a producer of an earlier term may have been
   // fenced, so it is made anew.
   std::uint64_t term() const { return term_; }
 
  private:
   Election(KafkaOptions options, std::function<void()> gained, Note note);
   void run();
-  void assigned(bool with_partition_zero);
+  void assigned(const std::vector<std::uint32_t>& partitions);
   void revoked();
   friend struct ElectionCallbacks;
 
@@ -111,6 +144,8 @@ class Election {
   std::function<void()> gained_;
   Note note_;
   rd_kafka_s* consumer_ = nullptr;
+  mutable std::mutex owned_mutex_;  // owned_ against claim()
+  std::vector<bool> owned_;         // per partition
   std::atomic<bool> deciding_{false};
   std::atomic<bool> settled_{false};
   std::atomic<std::uint64_t> term_{0};
@@ -133,6 +168,7 @@ class KafkaPublisher : public LogPublisher {
   LogLayout layout() const override { return LogLayout{options_.partitions}; }
   std::string name() const override { return "kafka topic " + options_.topic; }
   Status may_decide() const override;
+  Status may_decide_on(std::uint32_t partition) const override;
   Status publish(const std::vector<PublishedRecord>& records) override;
   // Ensures no transaction of this node is open: after a failed publish whose abort failed too,
   // the producer is made anew (which aborts or completes the old transaction at the broker). An
@@ -157,6 +193,12 @@ class KafkaPublisher : public LogPublisher {
   void drop_producer();
   // Ends a failed transaction; drops the producer when that fails too.
   void abandon_transaction();
+  // Deciding::partitions: flushes the transaction's records, then commits the deciders' group
+  // offsets of `partitions` in it with `group` (see above). `unavailable` when the group refused.
+  Status fence_transaction(const std::set<std::uint32_t>& partitions,
+                           rd_kafka_consumer_group_metadata_s* group,
+                           std::chrono::steady_clock::time_point deadline);
+  friend struct PublisherCallbacks;
 
   KafkaOptions options_;
   std::atomic<const Election*> election_{nullptr};
@@ -166,6 +208,8 @@ class KafkaPublisher : public LogPublisher {
   std::atomic<std::uint64_t> transactions_{0};
   std::atomic<std::uint64_t> records_{0};
   std::atomic<std::uint64_t> bytes_{0};
+  // Per partition, the offset after the last record this producer delivered (under mutex_).
+  std::map<std::uint32_t, std::int64_t> delivered_;
 };
 
 class KafkaReader {

@@ -35,7 +35,7 @@ Result<std::unique_ptr<KafkaNode>> KafkaNode::open(const std::string& dir,
     // Joined once caught up, so the node elected first needs little more reading to decide.
     Engine* engine = node->engine_.get();
     auto election = Election::start(
-        kafka, [engine] { engine->require_catch_up(); }, note);
+        kafka, [engine] { engine->require_catch_up_after_batch(); }, note);
     if (!election.ok()) return election.error();
     node->election_ = std::move(election.value());
     node->publisher_->follow(node->election_.get());
@@ -94,6 +94,17 @@ KafkaNode::~KafkaNode() {
   publisher_.reset();
 }
 
-bool KafkaNode::deciding() const { return election_ == nullptr || election_->deciding(); }
+bool KafkaNode::deciding() const {
+  if (election_ != nullptr) return election_->deciding();
+  return publisher_->may_decide().ok();
+}
+
+std::vector<std::uint32_t> KafkaNode::deciding_partitions() const {
+  if (election_ != nullptr) return election_->owned();
+  std::vector<std::uint32_t> all;
+  if (!deciding()) return all;
+  for (std::uint32_t p = 0; p < publisher_->layout().partitions; ++p) all.push_back(p);
+  return all;
+}
 
 }  // namespace dispatch::kafka

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/engine.h"
 #include "engine/kafka/kafka_log.h"
@@ -40,9 +41,12 @@ class KafkaNode {
   Engine& engine() { return *engine_; }
   const Replicator& replicator() const { return *replicator_; }
   const KafkaPublisher& publisher() const { return *publisher_; }
-  // Whether this node decides commands now: always without KafkaOptions::elect, otherwise while
-  // the deciders' group assigns it partition 0.
+  // Whether this node decides commands now: without KafkaOptions::elect always (Deciding::one)
+  // or never (Deciding::partitions), otherwise while the deciders' group gives it something to
+  // decide (kafka_log.h).
   bool deciding() const;
+  // The partitions whose commands this node decides now, in order.
+  std::vector<std::uint32_t> deciding_partitions() const;
 
  private:
   KafkaNode() = default;

@@ -63,13 +63,17 @@ struct Node {
   std::atomic<bool> stop{false};
   std::thread serving;
 
-  explicit Node(std::string key, std::function<json(const json&)> forward = {},
+  explicit Node(std::string key, std::function<json(const json&, const std::string&)> forward = {},
                 std::string photos_dir = {}) {
     ServiceOptions options;
     options.photos_dir = std::move(photos_dir);
     options.hash_cost = accounts::HashCost::minimum;
     options.cluster_key = std::move(key);
-    options.deciding = [this] { return deciding.load(); };
+    options.may_decide = [this](const Command&) {
+      return deciding ? Status::success()
+                      : Status(make_error(ErrorCode::unavailable,
+                                          "this node does not decide commands now"));
+    };
     options.forward = std::move(forward);
     options.see_forwarded_within = std::chrono::milliseconds(0);  // no shared log brings them
     service = std::make_unique<Service>(*engine, options);
@@ -133,7 +137,9 @@ struct DeciderAndFollower {
   DeciderAndFollower()
       : forwarder((decider.serve(), std::vector<std::string>{decider.endpoint()}), kKey,
                   "follower"),
-        follower(kKey, [this](const json& c) { return forwarder.forward(c); }) {
+        follower(kKey, [this](const json& c, const std::string& why) {
+          return forwarder.forward(c, why);
+        }) {
     follower.deciding = false;
   }
 };
@@ -234,7 +240,8 @@ BOOST_AUTO_TEST_CASE(when_no_peer_decides_the_command_is_unavailable_naming_each
     gone = stopped.endpoint();
   }
   Forwarder forwarder({gone, decider.endpoint()}, kKey, "follower", 300);
-  Node follower(kKey, [&](const json& c) { return forwarder.forward(c); });
+  Node follower(kKey,
+                [&](const json& c, const std::string& why) { return forwarder.forward(c, why); });
   follower.deciding = false;
   const std::string token = follower.token("ZHKF");
   json line = first_order_line();
@@ -245,6 +252,10 @@ BOOST_AUTO_TEST_CASE(when_no_peer_decides_the_command_is_unavailable_naming_each
   BOOST_TEST(reply["id"] == line["id"]);
   const std::string message = reply["error"]["message"];
   BOOST_TEST(message.find(gone + ": no reply") != std::string::npos, message);
+  // Why the follower did not decide it, then what each peer said.
+  BOOST_TEST(message.starts_with("this node does not decide the command now (this node does not "
+                                 "decide commands now), and no peer took it ("),
+             message);
   BOOST_TEST(message.find(decider.endpoint() + ": this node does not decide") != std::string::npos,
              message);
   BOOST_TEST(!decider.has_order(line["order_id"]));

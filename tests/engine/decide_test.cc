@@ -457,6 +457,14 @@ BOOST_AUTO_TEST_CASE(generated_order_ids) {
   BOOST_CHECK_EQUAL(events[0].order_id().str(), "AZ20150108000005");
   w.orders_created = 1234567;
   BOOST_CHECK_EQUAL(w.decide("ZHKF", c).value()[0].order_id().str(), "AZ201501081234568");
+  // A node of a shared log numbers only in its partitions: ids it may not create are skipped.
+  w.may_create = [](const OrderId& id) { return id.str().back() == '2' || id.str().back() == '9'; };
+  BOOST_CHECK_EQUAL(w.decide("ZHKF", c).value()[0].order_id().str(), "AZ201501081234569");
+  // One that may create none is given a free id beyond its tries, which the engine refuses.
+  w.may_create = [](const OrderId&) { return false; };
+  w.orders_created = 0;
+  BOOST_CHECK_EQUAL(w.decide("ZHKF", c).value()[0].order_id().str(), "AZ20150108100001");
+  w.may_create = nullptr;
   // A given id that exists is invalid.
   Error e = refused("ZHKF", create_order("AZ20150108000004"));
   BOOST_CHECK(e.code == ErrorCode::invalid);

@@ -19,6 +19,7 @@ struct World {
   Org org;
   std::map<OrderId, OrderState> orders;
   std::uint64_t orders_created = 0;
+  std::function<bool(const OrderId&)> may_create;  // unset: any id
   std::uint64_t position = 0;
   std::uint64_t commands = 0;
   std::vector<Event> log;
@@ -29,7 +30,7 @@ struct World {
                            auto it = orders.find(id);
                            return it == orders.end() ? nullptr : &it->second;
                          },
-                         orders_created};
+                         orders_created, may_create};
   }
 
   Command command(const std::string& actor, CommandBody body, std::string at = kAt) {

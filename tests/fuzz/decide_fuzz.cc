@@ -45,7 +45,8 @@ struct World {
                            auto it = orders.find(id);
                            return it == orders.end() ? nullptr : &it->second;
                          },
-                         created};
+                         created,
+                         {}};
   }
 };
 

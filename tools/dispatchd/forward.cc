@@ -109,7 +109,7 @@ Result<std::string> Forwarder::ask(Peer& peer, const std::string& bytes) {
   return raw;
 }
 
-json Forwarder::forward(const json& command) {
+json Forwarder::forward(const json& command, const std::string& why_not_here) {
   const std::string text = command.dump();
   const json request{{"op", "forwarded"},
                      {"node", node_},
@@ -147,7 +147,9 @@ json Forwarder::forward(const json& command) {
   }
   const Error none =
       make_error(ErrorCode::unavailable,
-                 "this node does not decide commands now, and no peer took the command (" +
+                 "this node does not decide the command now" +
+                     (why_not_here.empty() ? std::string() : " (" + why_not_here + ")") +
+                     ", and no peer took it (" +
                      (peers_.empty() ? std::string("no peers are configured") : asked) +
                      "); retry with the same id in a moment");
   return json{{"ok", false}, {"id", command.value("id", json())}, {"error", to_json(none)}};

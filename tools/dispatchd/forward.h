@@ -60,10 +60,11 @@ class Forwarder {
   ~Forwarder();
 
   // The deciding peer's reply to `command`, a command whose actor this node has authenticated.
-  // When no peer decides or answers, a reply `unavailable` naming the peers asked and what each
-  // said; a peer that did not answer in time may have applied the command, so the client retries
-  // with the same id, as after any `unavailable`. Thread-safe; requests to peers run in parallel.
-  nlohmann::json forward(const nlohmann::json& command);
+  // When no peer decides or answers, a reply `unavailable` with `why_not_here` (why this node does
+  // not decide it), and naming the peers asked and what each said; a peer that did not answer in
+  // time may have applied the command, so the client retries with the same id, as after any
+  // `unavailable`. Thread-safe; requests to peers run in parallel.
+  nlohmann::json forward(const nlohmann::json& command, const std::string& why_not_here = {});
 
   // The bytes of the photo `ref` ("sha256:..."), from the first peer that keeps it; `not_found`
   // when none does, `unavailable` naming each peer when some could not be asked. Bytes whose hash

@@ -115,12 +115,15 @@ int main(int argc, char** argv) {
   std::unique_ptr<connectors::KafkaSource> source;
   std::unique_ptr<Forwarder> forwarder;
   if (node) {
-    config->service.deciding = [&node] { return node->deciding(); };
+    config->service.may_decide = [&node](const Command& command) {
+      return node->engine().may_decide(command);
+    };
     if (!config->peers.empty()) {
       forwarder = std::make_unique<Forwarder>(config->peers, config->service.cluster_key,
                                               config->kafka.node, config->forward_timeout_ms);
-      config->service.forward = [&forwarder](const nlohmann::json& command) {
-        return forwarder->forward(command);
+      config->service.forward = [&forwarder](const nlohmann::json& command,
+                                             const std::string& why) {
+        return forwarder->forward(command, why);
       };
       config->http.photo_from_peers = [&forwarder](std::string_view ref) {
         return forwarder->photo(ref);
@@ -131,7 +134,9 @@ int main(int argc, char** argv) {
   config->service.health_details = [&] {
     nlohmann::json details = nlohmann::json::object();
     if (node) {
-      details["node"] = {{"name", config->kafka.node}, {"deciding", node->deciding()}};
+      details["node"] = {{"name", config->kafka.node},
+                         {"deciding", node->deciding()},
+                         {"partitions", node->deciding_partitions()}};
       if (forwarder) details["node"]["last_decider"] = forwarder->last_decider();
     }
     if (has_connectors) {

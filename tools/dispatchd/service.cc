@@ -350,14 +350,13 @@ Result<json> Service::command(const json& request) {
 }
 
 json Service::execute(Command command) {
-  if (!options_.forward || !options_.deciding || options_.deciding()) {
-    return engine_.execute(std::move(command));
-  }
+  Status here = options_.may_decide ? options_.may_decide(command) : Status::success();
+  if (!options_.forward || here.ok()) return engine_.execute(std::move(command));
   json body = to_json(command);
   if (const auto* change = std::get_if<cmd::ChangePassword>(&command.body)) {
     body["password_hash"] = change->password_hash;  // not in the JSON form; the decider needs it
   }
-  json reply = options_.forward(body);
+  json reply = options_.forward(body, here.error().message);
   if (reply.value("ok", false) && options_.see_forwarded_within.count() > 0) {
     // So that the client's next query here sees what it just did. The reply is the decider's
     // either way; a client that must see it everywhere passes "at_least" (see above). Each
@@ -431,11 +430,11 @@ Result<json> Service::forwarded(const json& request) {
                                                  "password_hash"));
     }
   }
-  // Never forwarded again: a node that does not decide answers `unavailable`, and the sender asks
-  // its next peer.
-  if (options_.deciding && !options_.deciding()) {
-    return command_refused(
-        parsed->id, make_error(ErrorCode::unavailable, "this node does not decide commands now"));
+  // Never forwarded again: a node that does not decide it answers `unavailable`, saying why, and
+  // the sender asks its next peer.
+  if (options_.may_decide) {
+    Status here = options_.may_decide(*parsed);
+    if (!here.ok()) return command_refused(parsed->id, here.error());
   }
   return engine_.execute(std::move(*parsed));
 }

@@ -43,11 +43,12 @@ struct ServiceOptions {
   // When set, `health` also carries the members of the object it returns (the Kafka node's role,
   // the connectors' progress).
   std::function<nlohmann::json()> health_details;
-  // A node of a shared log (forward.h): whether it decides commands now (unset: it always does),
-  // and where commands go when it does not (unset: they are answered `unavailable`). Commands of
-  // the service's own (password changes) go the same way.
-  std::function<bool()> deciding;
-  std::function<nlohmann::json(const nlohmann::json& command)> forward;
+  // A node of a shared log (forward.h): whether it decides a command now (unset: it always
+  // does; Engine::decides), and where commands go when it does not (unset: they are answered
+  // `unavailable`). Commands of the service's own (password changes) go the same way.
+  std::function<Status(const Command&)> may_decide;
+  // `why`: why this node does not decide it, for the reply when no peer does either.
+  std::function<nlohmann::json(const nlohmann::json& command, const std::string& why)> forward;
   // How long the reply to a forwarded command waits for this node to receive its events, so that
   // the client's next query here sees them.
   std::chrono::milliseconds see_forwarded_within{5000};
@@ -83,8 +84,8 @@ class Service {
   Result<json> photo(const json& request);
   // Whether `request` comes from a peer: signed over `text` under this node's cluster key.
   Status signed_by_peer(const json& request, const std::string& text, std::string_view what);
-  // The reply to `command`, decided by this node's engine, or by the deciding peer when this node
-  // does not decide now and forwards. The actor has been checked.
+  // The reply to `command`, decided by this node's engine, or by a peer when this node does not
+  // decide it now and forwards. The actor has been checked.
   json execute(Command command);
   Result<json> query(const json& request);
   // The request's session; `unauthenticated` without a valid token, `forbidden` while the initial
