@@ -723,6 +723,23 @@ Status Engine::may_decide(const Command& command) const {
   return Status::success();
 }
 
+std::set<std::uint32_t> Engine::partitions_of(const Command& command) const {
+  std::set<std::uint32_t> partitions;
+  if (!options_.publisher) return partitions;
+  const std::vector<OrderId> orders = command.order_ids();
+  if (orders.empty() && !std::holds_alternative<cmd::CreateOrder>(command.body)) {
+    partitions.insert(0);
+  }
+  for (const OrderId& id : orders) partitions.insert(log_.layout().partition_of(order_stream(id)));
+  return partitions;
+}
+
+Position Engine::last_on_chain(std::uint32_t chain) const {
+  std::lock_guard lock(applied_mutex_);
+  auto it = applied_.find(chain);
+  return Position(it == applied_.end() ? 0 : it->second);
+}
+
 Result<json> Engine::order(const OrderId& id) const { return query_order(*kv_, log_, id); }
 
 Result<json> Engine::search(const AccountId& viewer, const SearchFilter& filter, std::size_t limit,

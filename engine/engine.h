@@ -23,6 +23,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -150,6 +151,13 @@ class Engine {
   // `unavailable` saying why, naming the first order it may not decide. The engine still refuses
   // what it may not decide when the command reaches it: this is for routing.
   Status may_decide(const Command& command) const;
+  // The partitions of the publisher's layout that the command's events go to, as may_decide
+  // counts them (none for a CreateOrder without an order_id, nor without a publisher).
+  std::set<std::uint32_t> partitions_of(const Command& command) const;
+  // Returns once no batch is being decided or committed: one decided before the call is done.
+  void wait_for_batch() { std::lock_guard wait(batch_mutex_); }
+  // The position of the last record this node has committed on `chain` (0 when none).
+  Position last_on_chain(std::uint32_t chain) const;
   // Which catch-up a replicator is working on: read before it measures the shared log's end.
   std::uint64_t catch_up_request() const { return catch_up_requests_; }
   // Told by the replicator when it has applied everything the shared log held when it measured

@@ -295,7 +295,8 @@ Election::Election(KafkaOptions options, std::function<void()> gained, Note note
     : options_(std::move(options)),
       gained_(std::move(gained)),
       note_(std::move(note)),
-      owned_(options_.partitions, false) {
+      owned_(options_.partitions, false),
+      assigned_(options_.partitions, false) {
   if (!note_) note_ = [](const std::string&) {};
 }
 
@@ -386,6 +387,8 @@ void Election::assigned(const std::vector<std::uint32_t>& partitions) {
   ++term_;
   {
     std::lock_guard lock(owned_mutex_);
+    ++epoch_;
+    if (options_.deciding == Deciding::partitions) assigned_ = owned;
     owned_ = std::move(owned);
     deciding_ = true;
   }
@@ -402,7 +405,9 @@ void Election::revoked() {
   bool was = false;
   {
     std::lock_guard lock(owned_mutex_);
+    ++epoch_;
     owned_.assign(options_.partitions, false);
+    assigned_.assign(options_.partitions, false);
     was = deciding_.exchange(false);
   }
   if (was) note_("node " + options_.node + " no longer decides commands");
@@ -420,6 +425,45 @@ std::vector<std::uint32_t> Election::owned() const {
     if (owned_[p]) partitions.push_back(p);
   }
   return partitions;
+}
+
+std::uint64_t Election::epoch() const {
+  std::lock_guard lock(owned_mutex_);
+  return epoch_;
+}
+
+bool Election::lend(const std::set<std::uint32_t>& partitions) {
+  std::lock_guard lock(owned_mutex_);
+  for (std::uint32_t p : partitions) {
+    if (p >= owned_.size() || !assigned_[p] || !owned_[p]) return false;
+  }
+  for (std::uint32_t p : partitions) owned_[p] = false;
+  return true;
+}
+
+void Election::take_back(const std::set<std::uint32_t>& partitions, std::uint64_t epoch) {
+  std::lock_guard lock(owned_mutex_);
+  if (epoch != epoch_) return;
+  for (std::uint32_t p : partitions) {
+    if (p < owned_.size() && assigned_[p]) owned_[p] = true;
+  }
+}
+
+bool Election::borrow(const std::set<std::uint32_t>& partitions, std::uint64_t epoch) {
+  std::lock_guard lock(owned_mutex_);
+  if (epoch != epoch_ || !deciding_) return false;
+  for (std::uint32_t p : partitions) {
+    if (p >= owned_.size() || owned_[p]) return false;
+  }
+  for (std::uint32_t p : partitions) owned_[p] = true;
+  return true;
+}
+
+void Election::give_back(const std::set<std::uint32_t>& partitions) {
+  std::lock_guard lock(owned_mutex_);
+  for (std::uint32_t p : partitions) {
+    if (p < owned_.size() && !assigned_[p]) owned_[p] = false;
+  }
 }
 
 rd_kafka_consumer_group_metadata_t* Election::claim(

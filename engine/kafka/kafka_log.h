@@ -133,6 +133,23 @@ class Election {
   // fenced, so it is made anew.
   std::uint64_t term() const { return term_; }
 
+  // Loans (Deciding::partitions), so that one node decides a batch whose orders lie in the
+  // partitions of two: the lender stops deciding some of its partitions and the borrower decides
+  // them until it gives them back. A reassignment by the group ends every loan, which is safe
+  // because every node then catches up before it decides again.
+  // Changes whenever the group assigns or revokes.
+  std::uint64_t epoch() const;
+  // Stops deciding `partitions`: all assigned to this node, decided by it and lent to no one.
+  // False, changing nothing, otherwise.
+  bool lend(const std::set<std::uint32_t>& partitions);
+  // Decides lent `partitions` again, unless the group has reassigned since `epoch` (lend's).
+  void take_back(const std::set<std::uint32_t>& partitions, std::uint64_t epoch);
+  // Decides `partitions`, which this node does not decide now, unless the group has reassigned
+  // since `epoch` (read before the loan was asked for); false, changing nothing, then.
+  bool borrow(const std::set<std::uint32_t>& partitions, std::uint64_t epoch);
+  // Stops deciding borrowed `partitions` (not those assigned to it).
+  void give_back(const std::set<std::uint32_t>& partitions);
+
  private:
   Election(KafkaOptions options, std::function<void()> gained, Note note);
   void run();
@@ -145,7 +162,9 @@ class Election {
   Note note_;
   rd_kafka_s* consumer_ = nullptr;
   mutable std::mutex owned_mutex_;  // owned_ against claim()
-  std::vector<bool> owned_;         // per partition
+  std::vector<bool> owned_;         // per partition: decided now
+  std::vector<bool> assigned_;      // per partition: given by the group (Deciding::partitions)
+  std::uint64_t epoch_ = 0;
   std::atomic<bool> deciding_{false};
   std::atomic<bool> settled_{false};
   std::atomic<std::uint64_t> term_{0};

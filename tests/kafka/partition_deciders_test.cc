@@ -1,7 +1,8 @@
 // Deciding per partition (--deciding partitions), against the real broker: two nodes in one group
 // each decide the orders of the partitions the group gives them, at once; neither decides what is
-// the other's, and a batch across both is refused whole; both replicas, and a copy made from the
-// topic alone, agree; when one node leaves, the other takes its partitions over.
+// the other's, and a batch across both is refused whole unless one lends the other its partition;
+// both replicas, and a copy made from the topic alone, agree; when one node leaves, the other
+// takes its partitions over.
 #define BOOST_TEST_MODULE kafka_partition_deciders
 #include <boost/test/unit_test.hpp>
 #include <chrono>
@@ -216,16 +217,49 @@ BOOST_AUTO_TEST_CASE(two_nodes_decide_the_orders_of_their_own_partitions_and_agr
     orders.push_back(order);
   }
 
-  // A batch across both nodes applies to all or none, and no one node may decide it all.
+  // A batch across both nodes applies to all or none, and neither node may decide it all.
   const std::vector<std::string> across{by_node[0][0], by_node[1][0]};
   for (int n = 0; n < 2; ++n) {
     json reply = d.execute_on(n, dispatch_line("pd-across", across));
     BOOST_TEST(reply["error"]["code"] == "unavailable", reply.dump());
     BOOST_TEST(message_of(reply).find("does not decide partition") != std::string::npos);
   }
+  // Unless one lends the other its partition (as dispatchd's nodes do, tools/dispatchd/loans.h).
+  const std::set<std::uint32_t> lent_partition{d.partition_of(across[1])};
+  const std::uint64_t epoch = d.nodes[0]->epoch();
+  auto loan = d.nodes[1]->lend(lent_partition);
+  BOOST_TEST_REQUIRE(loan.ok(), (loan.ok() ? "" : loan.error().message));
+  BOOST_TEST((loan->partitions == lent_partition));
+  BOOST_TEST(!d.nodes[1]->lend(lent_partition).ok());  // lent once at a time
+  // The lender decides the partition no more meanwhile.
+  std::string later;  // an order of the lent partition, created once it is back
+  for (int i = 1; later.empty(); ++i) {
+    const std::string candidate = "AZ2015010820" + std::to_string(1000 + i).substr(1);
+    if (lent_partition.contains(d.partition_of(candidate))) later = candidate;
+  }
+  json while_lent = d.execute_on(1, order_line("pd-later", later));
+  BOOST_TEST(while_lent["error"]["code"] == "unavailable", while_lent.dump());
+  Status borrowed = d.nodes[0]->borrow(loan->partitions, loan->heads, epoch);
+  BOOST_TEST_REQUIRE(borrowed.ok(), (borrowed.ok() ? "" : borrowed.error().message));
+  json whole = d.execute_on(0, dispatch_line("pd-across", across));
+  BOOST_TEST_REQUIRE(whole["ok"] == true, whole.dump());
+  BOOST_TEST(whole["order_ids"].size() == 2u);
+  auto heads = d.nodes[0]->give_back(loan->partitions);
+  BOOST_TEST_REQUIRE(heads.has_value());
+  BOOST_TEST(d.nodes[0]->engine().may_decide(parse_command(order_line("x", later)).value()).ok() ==
+             false);
+  d.nodes[1]->take_back(*loan, *heads);
+  // Back with its lender, which has the borrower's events and decides the partition again.
+  auto back = d.nodes[1]->engine().order(OrderId(across[1]));
+  BOOST_TEST_REQUIRE(back.ok());
+  BOOST_TEST((*back)["holder"] == "S2100911", back->dump());
+  json after = d.execute_on(1, order_line("pd-later", later));
+  BOOST_TEST_REQUIRE(after["ok"] == true, after.dump());
+  orders.push_back(later);
+
   // Batches within one node's partitions go through, each at its node.
   for (int n = 0; n < 2; ++n) {
-    const std::vector<std::string> mine(by_node[n].begin(), by_node[n].end());
+    const std::vector<std::string> mine(by_node[n].begin() + 1, by_node[n].end());
     json reply = d.execute_on(n, dispatch_line("pd-batch-" + std::to_string(n), mine));
     BOOST_TEST_REQUIRE(reply["ok"] == true, reply.dump());
     BOOST_TEST(reply["order_ids"].size() == mine.size());

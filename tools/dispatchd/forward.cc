@@ -73,6 +73,10 @@ bool forwarded_signature_matches(std::string_view key, std::string_view text,
 
 std::string photo_request_text(std::string_view ref) { return "photo\n" + std::string(ref); }
 
+std::string loan_request_text(std::string_view op, std::string_view loan_text) {
+  return std::string(op) + "\n" + std::string(loan_text);
+}
+
 Forwarder::Forwarder(std::vector<std::string> peers, std::string key, std::string node,
                      int timeout_ms)
     : key_(std::move(key)), node_(std::move(node)), timeout_ms_(timeout_ms) {
@@ -197,6 +201,26 @@ Result<std::string> Forwarder::photo(std::string_view ref) {
   return make_error(ErrorCode::unavailable, "the photo " + std::string(ref) +
                                                 " is not kept here and could not be fetched (" +
                                                 failures + ")");
+}
+
+const std::string& Forwarder::peer_endpoint(std::size_t index) const {
+  return peers_.at(index)->endpoint;
+}
+
+Result<json> Forwarder::ask_loan(std::size_t index, const std::string& op, const json& loan) {
+  const std::string text = loan.dump();
+  const json request{{"op", op},
+                     {"node", node_},
+                     {"loan_text", text},
+                     {"signature", sign_forwarded(key_, loan_request_text(op, text))}};
+  auto raw = ask(*peers_.at(index), request.dump());
+  if (!raw.ok()) return raw.error();
+  json reply = json::parse(*raw, nullptr, false);
+  if (!reply.is_object()) {
+    return make_error(ErrorCode::unavailable,
+                      peers_[index]->endpoint + " answered with something that is not JSON");
+  }
+  return reply;
 }
 
 std::string Forwarder::last_decider() const {

@@ -15,6 +15,9 @@
 // one it does not keep, with {"op": "photo", "node", "ref", "signature"} signed the same way over
 // "photo\n" + ref, and takes the bytes only if their SHA-256 is the one the reference names.
 //
+// Loans of partitions (loans.h) travel the same way: {"op": "lend" or "take_back", "node",
+// "loan_text", "signature"} signed over op + "\n" + loan_text.
+//
 // Which peer decides is learned by asking: a peer that does not decide answers `unavailable`
 // without forwarding again, and the next one is asked. The one that answered last is asked first.
 #pragma once
@@ -49,6 +52,8 @@ bool forwarded_signature_matches(std::string_view key, std::string_view text,
 
 // What a photo request signs: a text that no command's JSON can be.
 std::string photo_request_text(std::string_view ref);
+// What a loan request signs: likewise.
+std::string loan_request_text(std::string_view op, std::string_view loan_text);
 
 class Forwarder {
  public:
@@ -73,6 +78,13 @@ class Forwarder {
 
   // The endpoint of the peer that decided the last forwarded command; empty before the first.
   std::string last_decider() const;
+
+  std::size_t peer_count() const { return peers_.size(); }
+  const std::string& peer_endpoint(std::size_t index) const;
+  // Peer `index`'s answer to the loan request `op` ("lend" or "take_back") carrying `loan`;
+  // `unavailable` when it did not answer in time or not with a JSON object.
+  Result<nlohmann::json> ask_loan(std::size_t index, const std::string& op,
+                                  const nlohmann::json& loan);
 
  private:
   struct Peer;

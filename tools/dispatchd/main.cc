@@ -13,6 +13,7 @@
 #include "tools/dispatchd/config.h"
 #include "tools/dispatchd/forward.h"
 #include "tools/dispatchd/http.h"
+#include "tools/dispatchd/loans.h"
 #include "tools/dispatchd/log.h"
 #include "tools/dispatchd/server.h"
 #include "tools/dispatchd/service.h"
@@ -114,6 +115,7 @@ int main(int argc, char** argv) {
   // Started once serving, so its progress shows in `health` from the first answer.
   std::unique_ptr<connectors::KafkaSource> source;
   std::unique_ptr<Forwarder> forwarder;
+  std::unique_ptr<Loans> loans;  // with --deciding partitions and --peers
   if (node) {
     config->service.may_decide = [&node](const Command& command) {
       return node->engine().may_decide(command);
@@ -128,6 +130,16 @@ int main(int argc, char** argv) {
       config->http.photo_from_peers = [&forwarder](std::string_view ref) {
         return forwarder->photo(ref);
       };
+      if (config->kafka.deciding == kafka::Deciding::partitions) {
+        loans = std::make_unique<Loans>(*node, *forwarder);
+        config->service.borrow_and_execute = [&loans](const Command& command) {
+          return loans->execute(command);
+        };
+        config->service.lend = [&loans](const nlohmann::json& loan) { return loans->lend(loan); };
+        config->service.take_back = [&loans](const nlohmann::json& loan) {
+          return loans->take_back(loan);
+        };
+      }
     }
   }
   config->service.photos_dir = config->data + "/photos";

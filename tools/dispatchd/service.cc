@@ -211,6 +211,7 @@ Result<json> Service::dispatch(const json& request) {
   if (*op == "query") return query(request);
   if (*op == "forwarded") return forwarded(request);
   if (*op == "photo") return photo(request);
+  if (*op == "lend" || *op == "take_back") return loan(request, *op);
   return invalid("unknown op \"" + *op + "\"; one of " + std::string(kOps), "op");
 }
 
@@ -352,6 +353,9 @@ Result<json> Service::command(const json& request) {
 json Service::execute(Command command) {
   Status here = options_.may_decide ? options_.may_decide(command) : Status::success();
   if (!options_.forward || here.ok()) return engine_.execute(std::move(command));
+  if (options_.borrow_and_execute) {
+    if (auto reply = options_.borrow_and_execute(command)) return *reply;
+  }
   json body = to_json(command);
   if (const auto* change = std::get_if<cmd::ChangePassword>(&command.body)) {
     body["password_hash"] = change->password_hash;  // not in the JSON form; the decider needs it
@@ -434,9 +438,29 @@ Result<json> Service::forwarded(const json& request) {
   // the sender asks its next peer.
   if (options_.may_decide) {
     Status here = options_.may_decide(*parsed);
-    if (!here.ok()) return command_refused(parsed->id, here.error());
+    if (!here.ok()) {
+      if (options_.borrow_and_execute) {
+        if (auto reply = options_.borrow_and_execute(*parsed)) return *reply;
+      }
+      return command_refused(parsed->id, here.error());
+    }
   }
   return engine_.execute(std::move(*parsed));
+}
+
+Result<json> Service::loan(const json& request, const std::string& op) {
+  auto text = text_field(request, "loan_text");
+  if (!text.ok()) return text.error();
+  Status trusted = signed_by_peer(request, loan_request_text(op, *text), "loan");
+  if (!trusted.ok()) return trusted.error();
+  const auto& serve = op == "lend" ? options_.lend : options_.take_back;
+  if (!serve) {
+    return make_error(ErrorCode::unavailable,
+                      "this node does not decide per partition, and lends none");
+  }
+  json loan = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!loan.is_object()) return invalid("\"loan_text\" must be a JSON object", "loan_text");
+  return serve(loan);
 }
 
 Result<json> Service::query(const json& request) {

@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +50,13 @@ struct ServiceOptions {
   std::function<Status(const Command&)> may_decide;
   // `why`: why this node does not decide it, for the reply when no peer does either.
   std::function<nlohmann::json(const nlohmann::json& command, const std::string& why)> forward;
+  // A node deciding per partition (loans.h): the reply to a command it decides only some of the
+  // partitions of, decided here with the others borrowed from peers (nullopt when it decides
+  // none of them: the command is forwarded instead). And the peers' ops "lend" and "take_back",
+  // given the loan object they sent (signed as forwarded commands are).
+  std::function<std::optional<nlohmann::json>(const Command&)> borrow_and_execute;
+  std::function<Result<nlohmann::json>(const nlohmann::json& loan)> lend;
+  std::function<Result<nlohmann::json>(const nlohmann::json& loan)> take_back;
   // How long the reply to a forwarded command waits for this node to receive its events, so that
   // the client's next query here sees them.
   std::chrono::milliseconds see_forwarded_within{5000};
@@ -82,6 +90,8 @@ class Service {
   Result<json> command(const json& request);
   Result<json> forwarded(const json& request);
   Result<json> photo(const json& request);
+  // The ops "lend" and "take_back" (`op`) of a peer.
+  Result<json> loan(const json& request, const std::string& op);
   // Whether `request` comes from a peer: signed over `text` under this node's cluster key.
   Status signed_by_peer(const json& request, const std::string& text, std::string_view what);
   // The reply to `command`, decided by this node's engine, or by a peer when this node does not
