@@ -322,16 +322,27 @@ Result<std::unique_ptr<Election>> Election::start(const KafkaOptions& options,
   if (!client.ok()) return client.error();
   election->consumer_ = *client;
   rd_kafka_poll_set_consumer(election->consumer_);
-  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(topics, options.topic.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_resp_err_t err = rd_kafka_subscribe(election->consumer_, topics);
-  rd_kafka_topic_partition_list_destroy(topics);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return unavailable("cannot join the deciders of Kafka topic " + options.topic,
-                       rd_kafka_err2str(err));
-  }
+  Status subscribed = election->subscribe();
+  if (!subscribed.ok()) return subscribed.error();
   election->thread_ = std::thread([e = election.get()] { e->run(); });
   return election;
+}
+
+Status Election::subscribe() {
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, options_.topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return unavailable("cannot join the deciders of Kafka topic " + options_.topic,
+                       rd_kafka_err2str(err));
+  }
+  return Status::success();
+}
+
+bool Election::loan_overdue() const {
+  std::lock_guard lock(owned_mutex_);
+  return lent_since_ && std::chrono::steady_clock::now() - *lent_since_ > 6 * options_.timeout;
 }
 
 Election::~Election() {
@@ -345,6 +356,17 @@ Election::~Election() {
 void Election::run() {
   std::string last_problem;
   while (!stopping_) {
+    if (loan_overdue()) {
+      note_("node " + options_.node + " lent partitions that were not given back in time; it " +
+            "leaves the deciders' group and joins it again, which ends every loan");
+      {
+        std::lock_guard lock(owned_mutex_);
+        lent_since_.reset();
+      }
+      rd_kafka_unsubscribe(consumer_);  // revoked() runs from the next poll
+      Status again = subscribe();
+      if (!again.ok()) note_(again.error().message);
+    }
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_, 100);
     if (message == nullptr) continue;
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
@@ -408,6 +430,7 @@ void Election::revoked() {
     ++epoch_;
     owned_.assign(options_.partitions, false);
     assigned_.assign(options_.partitions, false);
+    lent_since_.reset();
     was = deciding_.exchange(false);
   }
   if (was) note_("node " + options_.node + " no longer decides commands");
@@ -438,6 +461,7 @@ bool Election::lend(const std::set<std::uint32_t>& partitions) {
     if (p >= owned_.size() || !assigned_[p] || !owned_[p]) return false;
   }
   for (std::uint32_t p : partitions) owned_[p] = false;
+  if (!lent_since_) lent_since_ = std::chrono::steady_clock::now();
   return true;
 }
 
@@ -447,6 +471,9 @@ void Election::take_back(const std::set<std::uint32_t>& partitions, std::uint64_
   for (std::uint32_t p : partitions) {
     if (p < owned_.size() && assigned_[p]) owned_[p] = true;
   }
+  bool lent = false;
+  for (std::size_t p = 0; p < owned_.size(); ++p) lent = lent || (assigned_[p] && !owned_[p]);
+  if (!lent) lent_since_.reset();
 }
 
 bool Election::borrow(const std::set<std::uint32_t>& partitions, std::uint64_t epoch) {

@@ -140,7 +140,10 @@ class Election {
   // Changes whenever the group assigns or revokes.
   std::uint64_t epoch() const;
   // Stops deciding `partitions`: all assigned to this node, decided by it and lent to no one.
-  // False, changing nothing, otherwise.
+  // False, changing nothing, otherwise. A loan not taken back within six Kafka timeouts (longer
+  // than a borrower may take) makes this node leave the group and join it again, so that the
+  // reassignment ends it: a borrower that is gone, or whose giving back was lost, does not keep
+  // the partitions from being decided.
   bool lend(const std::set<std::uint32_t>& partitions);
   // Decides lent `partitions` again, unless the group has reassigned since `epoch` (lend's).
   void take_back(const std::set<std::uint32_t>& partitions, std::uint64_t epoch);
@@ -153,6 +156,9 @@ class Election {
  private:
   Election(KafkaOptions options, std::function<void()> gained, Note note);
   void run();
+  Status subscribe();
+  // Whether a loan has waited too long to be taken back (see lend).
+  bool loan_overdue() const;
   void assigned(const std::vector<std::uint32_t>& partitions);
   void revoked();
   friend struct ElectionCallbacks;
@@ -165,6 +171,8 @@ class Election {
   std::vector<bool> owned_;         // per partition: decided now
   std::vector<bool> assigned_;      // per partition: given by the group (Deciding::partitions)
   std::uint64_t epoch_ = 0;
+  // Since when some partition assigned to this node has been lent.
+  std::optional<std::chrono::steady_clock::time_point> lent_since_;
   std::atomic<bool> deciding_{false};
   std::atomic<bool> settled_{false};
   std::atomic<std::uint64_t> term_{0};

@@ -36,6 +36,7 @@ struct Deciders {
     options.partitions = kPartitions;
     options.elect = true;
     options.deciding = kafka::Deciding::partitions;
+    options.timeout = std::chrono::milliseconds(2000);  // a stranded loan ends after 12 s
     for (int n = 0; n < 2; ++n) {
       kafka::KafkaOptions mine = options;
       mine.node = "decider-" + std::to_string(n);
@@ -286,6 +287,34 @@ BOOST_AUTO_TEST_CASE(two_nodes_decide_the_orders_of_their_own_partitions_and_agr
   auto verified = (*copy)->verify();
   BOOST_TEST_REQUIRE(verified.ok());
   BOOST_TEST((*verified)["ok"] == true, verified->dump());
+
+  // A loan that is never given back (its borrower gone, or the message lost) ends with a
+  // reassignment that its lender asks for, and the partition is decided again.
+  const std::set<std::uint32_t> stranded{d.partition_of(by_node[1][1])};
+  BOOST_TEST_REQUIRE(d.nodes[1]->lend(stranded).ok());
+  const std::string stranded_order = [&] {
+    for (int i = 1;; ++i) {
+      const std::string candidate = "AZ2015010830" + std::to_string(1000 + i).substr(1);
+      if (stranded.contains(d.partition_of(candidate))) return candidate;
+    }
+  }();
+  json at_once = d.execute_on(1, order_line("pd-stranded", stranded_order));
+  BOOST_TEST(at_once["error"]["code"] == "unavailable", at_once.dump());
+  const auto lent_at = std::chrono::steady_clock::now();
+  json decided = json::object();
+  while (decided.value("ok", false) != true) {
+    BOOST_TEST_REQUIRE((std::chrono::steady_clock::now() - lent_at < std::chrono::seconds(90)),
+                       "the stranded partition was not decided again in 90 s: " + decided.dump());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const int owner = d.owner_of_order(stranded_order);
+    if (owner >= 0) decided = d.execute_on(owner, order_line("pd-stranded", stranded_order));
+  }
+  BOOST_TEST_MESSAGE("a stranded loan ended after "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - lent_at)
+                            .count()
+                     << " ms");
+  d.wait_settled();
 
   // One node leaves: the other takes its partitions over and decides its orders.
   d.nodes[1].reset();
