@@ -1,7 +1,9 @@
 // The broker restarts in the middle of a load (a broker of this test's own, so the other kafka
 // tests keep theirs): commands during the outage are answered `unavailable` (not a hang, not a
 // false ok), succeed when retried after it, and every acknowledged command is in the topic
-// exactly once, as a node made from the topic afterwards shows.
+// exactly once, as a node made from the topic afterwards shows. Once with the node deciding as
+// the one decider (--deciding one), once deciding per partition (its transactions then also
+// commit the deciders' group offsets, at a coordinator that restarts too).
 #define BOOST_TEST_MODULE broker_restart
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
@@ -55,9 +57,7 @@ json new_order(int n) {
               {"items", {{{"model", "KFR-35GW"}, {"quantity", 1}}}}};
 }
 
-}  // namespace
-
-BOOST_AUTO_TEST_CASE(a_broker_restart_loses_nothing_acknowledged_and_refuses_meanwhile) {
+void restart_under_load(kafka::Deciding deciding) {
   Broker running;
   dispatch::testing::TempDir dir;
   kafka::KafkaOptions options;
@@ -68,6 +68,7 @@ BOOST_AUTO_TEST_CASE(a_broker_restart_loses_nothing_acknowledged_and_refuses_mea
   options.node = "writer";
   options.timeout = std::chrono::milliseconds(2000);
   options.elect = true;  // as dispatchd: it decides while the deciders' group says so
+  options.deciding = deciding;
   auto opened = kafka::KafkaNode::open(dir / "writer", options);
   BOOST_TEST_REQUIRE(opened.ok(), (opened.ok() ? "" : opened.error().message));
   Engine& engine = (*opened)->engine();
@@ -143,4 +144,14 @@ BOOST_AUTO_TEST_CASE(a_broker_restart_loses_nothing_acknowledged_and_refuses_mea
   auto verified = (*reader)->engine().verify();
   BOOST_TEST((*verified)["ok"] == true, verified->dump());
   BOOST_TEST((*verified)["events"] == (*engine.verify())["events"]);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_broker_restart_loses_nothing_acknowledged_and_refuses_meanwhile) {
+  restart_under_load(kafka::Deciding::one);
+}
+
+BOOST_AUTO_TEST_CASE(deciding_per_partition_a_broker_restart_loses_nothing_acknowledged) {
+  restart_under_load(kafka::Deciding::partitions);
 }
