@@ -45,7 +45,7 @@ Result<rd_kafka_t*> make_client(rd_kafka_type_t type, const KafkaOptions& option
   Conf conf(rd_kafka_conf_new(), &rd_kafka_conf_destroy);
   if (customize) customize(conf.get());
   settings.insert(settings.begin(), {"bootstrap.servers", options.brokers});
-  settings.emplace_back("client.id", "dispatchd-" + options.node);
+  settings.insert(settings.begin(), {"client.id", "dispatchd-" + options.node});  // unless set
   char why[512];
   for (const auto& [key, value] : settings) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), why, sizeof why) !=
@@ -270,6 +270,82 @@ Status ensure_topic(const KafkaOptions& options) {
 
 // ---- Election ----
 
+namespace {
+// The deciders' group, and the client id its members carry: their mode is in it, so that a node
+// given another --deciding can tell before it decides.
+std::string deciders_group(const KafkaOptions& options) {
+  return "dispatch." + options.topic + ".deciders";
+}
+std::string mode_name(Deciding deciding) {
+  return deciding == Deciding::one ? "one" : "partitions";
+}
+std::string member_client_id(const KafkaOptions& options) {
+  return "dispatchd-" + options.node + ".deciding-" + mode_name(options.deciding);
+}
+}  // namespace
+
+Result<std::optional<std::string>> running_deciders_of_another_mode(const KafkaOptions& options) {
+  auto made = make_client(RD_KAFKA_PRODUCER, options, {{"allow.auto.create.topics", "false"}});
+  if (!made.ok()) return made.error();
+  Client client(*made);
+  const std::string group = deciders_group(options);
+  const char* groups[] = {group.c_str()};
+  char why[512];
+  rd_kafka_AdminOptions_t* admin =
+      rd_kafka_AdminOptions_new(client.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
+  rd_kafka_AdminOptions_set_request_timeout(admin, milliseconds(options.timeout), why, sizeof why);
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(client.get());
+  rd_kafka_DescribeConsumerGroups(client.get(), groups, 1, admin, queue);
+  rd_kafka_event_t* answer = rd_kafka_queue_poll(queue, milliseconds(options.timeout) + 2000);
+  Result<std::optional<std::string>> result = std::optional<std::string>();
+  const std::string what = "Kafka at " + options.brokers + " did not describe the group " + group;
+  const std::string other =
+      ".deciding-" +
+      mode_name(options.deciding == Deciding::one ? Deciding::partitions : Deciding::one);
+  if (answer == nullptr) {
+    result = unavailable(what, "no answer in time");
+  } else if (rd_kafka_event_error(answer) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    result = unavailable(what, rd_kafka_event_error_string(answer));
+  } else {
+    std::size_t count = 0;
+    const rd_kafka_ConsumerGroupDescription_t** described =
+        rd_kafka_DescribeConsumerGroups_result_groups(
+            rd_kafka_event_DescribeConsumerGroups_result(answer), &count);
+    for (std::size_t g = 0; g < count; ++g) {
+      if (rd_kafka_ConsumerGroupDescription_error(described[g]) != nullptr) continue;  // none
+      const std::size_t members = rd_kafka_ConsumerGroupDescription_member_count(described[g]);
+      for (std::size_t m = 0; m < members; ++m) {
+        const std::string id = rd_kafka_MemberDescription_client_id(
+            rd_kafka_ConsumerGroupDescription_member(described[g], m));
+        if (id.size() >= other.size() && id.ends_with(other)) {
+          result = std::optional<std::string>(id.substr(0, id.size() - other.size()));
+        }
+      }
+    }
+  }
+  if (answer != nullptr) rd_kafka_event_destroy(answer);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_AdminOptions_destroy(admin);
+  return result;
+}
+
+namespace {
+// `invalid` when nodes of another mode decide the topic now: the two would write the same
+// partitions with producers that do not fence each other.
+Status check_same_mode(const KafkaOptions& options) {
+  auto other = running_deciders_of_another_mode(options);
+  if (!other.ok()) return other.error();
+  if (!*other) return Status::success();
+  const std::string theirs = options.deciding == Deciding::one ? "partitions" : "one";
+  return make_error(ErrorCode::invalid,
+                    "the deciders of Kafka topic " + options.topic + " (such as " + **other +
+                        ") run with --deciding " + theirs +
+                        ", and this node was given --deciding " + mode_name(options.deciding) +
+                        "; every node of a topic must be given the same (stop them all to change "
+                        "it)");
+}
+}  // namespace
+
 // librdkafka's callbacks are plain functions; this one reaches the Election through the opaque.
 struct ElectionCallbacks {
   static void rebalance(rd_kafka_t* consumer, rd_kafka_resp_err_t err,
@@ -304,9 +380,12 @@ Result<std::unique_ptr<Election>> Election::start(const KafkaOptions& options,
                                                   std::function<void()> gained, Note note) {
   Status checked = check_options(options);
   if (!checked.ok()) return checked.error();
+  Status same = check_same_mode(options);
+  if (!same.ok()) return same.error();
   std::unique_ptr<Election> election(new Election(options, std::move(gained), std::move(note)));
   auto client = make_client(RD_KAFKA_CONSUMER, options,
-                            {{"group.id", "dispatch." + options.topic + ".deciders"},
+                            {{"client.id", member_client_id(options)},
+                             {"group.id", deciders_group(options)},
                              {"enable.auto.commit", "false"},
                              {"auto.offset.reset", "latest"},
                              // How soon a dead decider's partition 0 goes to a survivor: the
@@ -511,14 +590,23 @@ Result<std::unique_ptr<KafkaPublisher>> KafkaPublisher::open(const KafkaOptions&
   if (!topic.ok()) return topic.error();
   std::unique_ptr<KafkaPublisher> publisher(new KafkaPublisher(options));
   // An electing node has a producer only while it decides; without an election, a node of a
-  // topic decided per partition decides nothing.
+  // topic decided per partition decides nothing, and neither does one beside nodes that do.
   if (options.elect || options.deciding == Deciding::partitions) return publisher;
+  auto other = running_deciders_of_another_mode(options);
+  if (!other.ok()) return other.error();
+  if (*other) {
+    publisher->refusal_ = "dispatchd nodes of Kafka topic " + options.topic + " (such as " +
+                          **other +
+                          ") decide per partition; send commands to them, not through this node";
+    return publisher;
+  }
   Status started = publisher->start_producer(/*patient=*/true);
   if (!started.ok()) return started.error();
   return publisher;
 }
 
 Status KafkaPublisher::may_decide() const {
+  if (!refusal_.empty()) return make_error(ErrorCode::unavailable, refusal_);
   if (!options_.elect && options_.deciding == Deciding::partitions) {
     return make_error(ErrorCode::unavailable,
                       "the nodes of Kafka topic " + options_.topic +

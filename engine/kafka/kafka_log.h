@@ -100,13 +100,18 @@ Result<std::uint32_t> topic_partitions(const KafkaOptions& options);
 // options are out of range (partitions 1..256).
 Status ensure_topic(const KafkaOptions& options);
 
+// The name of a node deciding the topic now with the other Deciding than `options` (a member of
+// the deciders' group), or nullopt. `unavailable` when Kafka cannot be asked.
+Result<std::optional<std::string>> running_deciders_of_another_mode(const KafkaOptions& options);
+
 // This node's membership of the deciders' group (see above). Thread-safe.
 class Election {
  public:
   using Note = std::function<void(const std::string&)>;
   // Joins the group. `gained` runs when this node is assigned partitions to decide on, before
   // owns() turns true for them: the node must then catch up (Engine::require_catch_up). Errors:
-  // `invalid` for a refused setting.
+  // `invalid` for a refused setting, or when members of the group decide with another Deciding
+  // (running_deciders_of_another_mode); `unavailable` when Kafka cannot be asked.
   static Result<std::unique_ptr<Election>> start(const KafkaOptions& options,
                                                  std::function<void()> gained, Note note = {});
   // Leaves the group, so others take over at once rather than after the session timeout.
@@ -183,8 +188,9 @@ class Election {
 class KafkaPublisher : public LogPublisher {
  public:
   // Ensures the topic and, unless options.elect, starts the transactional producer (an electing
-  // node starts one only while it decides). Errors as ensure_topic, and `unavailable` when the
-  // producer cannot be initialised in time.
+  // node starts one only while it decides). A node that does not elect decides nothing with
+  // Deciding::partitions, nor with Deciding::one while nodes deciding per partition run. Errors as
+  // ensure_topic, and `unavailable` when the producer cannot be initialised in time.
   static Result<std::unique_ptr<KafkaPublisher>> open(const KafkaOptions& options);
   ~KafkaPublisher() override;
 
@@ -229,7 +235,8 @@ class KafkaPublisher : public LogPublisher {
 
   KafkaOptions options_;
   std::atomic<const Election*> election_{nullptr};
-  std::mutex mutex_;  // publish and settle come from different threads
+  std::string refusal_;  // why this node may decide nothing, if it may not
+  std::mutex mutex_;     // publish and settle come from different threads
   rd_kafka_s* producer_ = nullptr;
   std::uint64_t producer_term_ = 0;  // the election term the producer was made in
   std::atomic<std::uint64_t> transactions_{0};

@@ -177,6 +177,25 @@ std::string message_of(const json& reply) { return reply["error"].value("message
 BOOST_AUTO_TEST_CASE(two_nodes_decide_the_orders_of_their_own_partitions_and_agree) {
   Deciders d;
   d.wait_settled();
+  // A node given the other mode neither joins these deciders nor decides beside them: the two
+  // would write the same partitions with producers that do not fence each other.
+  {
+    kafka::KafkaOptions one = d.options;
+    one.deciding = kafka::Deciding::one;
+    one.node = "other-mode";
+    auto joined = kafka::Election::start(one, [] {});
+    BOOST_TEST_REQUIRE(!joined.ok());
+    BOOST_TEST((joined.error().code == ErrorCode::invalid));
+    BOOST_TEST(joined.error().message.find("run with --deciding partitions") != std::string::npos,
+               joined.error().message);
+    one.elect = false;  // as dispatchctl
+    auto beside = kafka::KafkaNode::open(d.dir / "other-mode", one);
+    BOOST_TEST_REQUIRE(beside.ok(), (beside.ok() ? "" : beside.error().message));
+    json refused = (*beside)->engine().execute(parse_command(walkthrough_lines()[0]).value());
+    BOOST_TEST(refused["error"]["code"] == "unavailable", refused.dump());
+    BOOST_TEST(message_of(refused).find("decide per partition") != std::string::npos,
+               refused.dump());
+  }
   // The organisation: partition 0, decided by its owner, and seen by both before any order.
   for (std::size_t i = 0; i < 12; ++i) {
     json reply = d.execute(walkthrough_lines()[i]);
