@@ -93,42 +93,57 @@ Result<int> partition_count(rd_kafka_t* client, const KafkaOptions& options) {
   return count;
 }
 
+using AdminAnswer = std::unique_ptr<rd_kafka_event_t, decltype(&rd_kafka_event_destroy)>;
+
+// Sends the admin request `op` with `send` (given the request's options and the queue its answer
+// comes on) and waits for the answer. `unavailable` with `what` when none comes in time or it
+// carries an error of its own.
+Result<AdminAnswer> admin_request(
+    rd_kafka_t* client, const KafkaOptions& options, rd_kafka_admin_op_t op,
+    const std::string& what,
+    const std::function<void(rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>& send) {
+  char why[512];
+  rd_kafka_AdminOptions_t* admin = rd_kafka_AdminOptions_new(client, op);
+  rd_kafka_AdminOptions_set_request_timeout(admin, milliseconds(options.timeout), why, sizeof why);
+  // Refused (and so left alone) by the requests that have no operation timeout.
+  rd_kafka_AdminOptions_set_operation_timeout(admin, milliseconds(options.timeout), why,
+                                              sizeof why);
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(client);
+  send(admin, queue);
+  AdminAnswer answer(rd_kafka_queue_poll(queue, milliseconds(options.timeout) + 2000),
+                     &rd_kafka_event_destroy);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_AdminOptions_destroy(admin);
+  if (answer == nullptr) return unavailable(what, "no answer in time");
+  if (rd_kafka_event_error(answer.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return unavailable(what, rd_kafka_event_error_string(answer.get()));
+  }
+  return answer;
+}
+
 Status create_topic(rd_kafka_t* client, const KafkaOptions& options) {
   char why[512];
   rd_kafka_NewTopic_t* topic =
       rd_kafka_NewTopic_new(options.topic.c_str(), static_cast<int>(options.partitions),
                             options.replication_factor, why, sizeof why);
   if (topic == nullptr) return make_error(ErrorCode::invalid, "Kafka topic: " + std::string(why));
-  rd_kafka_AdminOptions_t* admin =
-      rd_kafka_AdminOptions_new(client, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_AdminOptions_set_request_timeout(admin, milliseconds(options.timeout), why, sizeof why);
-  rd_kafka_AdminOptions_set_operation_timeout(admin, milliseconds(options.timeout), why,
-                                              sizeof why);
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(client);
-  rd_kafka_CreateTopics(client, &topic, 1, admin, queue);
-  rd_kafka_event_t* answer = rd_kafka_queue_poll(queue, milliseconds(options.timeout) + 2000);
-  Status result = Status::success();
   const std::string what = "Kafka at " + options.brokers + " did not create topic " + options.topic;
-  if (answer == nullptr) {
-    result = unavailable(what, "no answer in time");
-  } else if (rd_kafka_event_error(answer) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    result = unavailable(what, rd_kafka_event_error_string(answer));
-  } else {
-    std::size_t count = 0;
-    const rd_kafka_topic_result_t** topics =
-        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(answer), &count);
-    rd_kafka_resp_err_t err =
-        count == 1 ? rd_kafka_topic_result_error(topics[0]) : RD_KAFKA_RESP_ERR__FAIL;
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-      const char* message = count == 1 ? rd_kafka_topic_result_error_string(topics[0]) : nullptr;
-      result = unavailable(what, message != nullptr ? message : rd_kafka_err2str(err));
-    }
-  }
-  if (answer != nullptr) rd_kafka_event_destroy(answer);
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_AdminOptions_destroy(admin);
+  auto answer = admin_request(client, options, RD_KAFKA_ADMIN_OP_CREATETOPICS, what,
+                              [&](rd_kafka_AdminOptions_t* admin, rd_kafka_queue_t* queue) {
+                                rd_kafka_CreateTopics(client, &topic, 1, admin, queue);
+                              });
   rd_kafka_NewTopic_destroy(topic);
-  return result;
+  if (!answer.ok()) return answer.error();
+  std::size_t count = 0;
+  const rd_kafka_topic_result_t** topics = rd_kafka_CreateTopics_result_topics(
+      rd_kafka_event_CreateTopics_result(answer->get()), &count);
+  rd_kafka_resp_err_t err =
+      count == 1 ? rd_kafka_topic_result_error(topics[0]) : RD_KAFKA_RESP_ERR__FAIL;
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+    const char* message = count == 1 ? rd_kafka_topic_result_error_string(topics[0]) : nullptr;
+    return unavailable(what, message != nullptr ? message : rd_kafka_err2str(err));
+  }
+  return Status::success();
 }
 
 Status check_partition_count(rd_kafka_t* client, const KafkaOptions& options) {
@@ -290,43 +305,31 @@ Result<std::optional<std::string>> running_deciders_of_another_mode(const KafkaO
   Client client(*made);
   const std::string group = deciders_group(options);
   const char* groups[] = {group.c_str()};
-  char why[512];
-  rd_kafka_AdminOptions_t* admin =
-      rd_kafka_AdminOptions_new(client.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
-  rd_kafka_AdminOptions_set_request_timeout(admin, milliseconds(options.timeout), why, sizeof why);
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(client.get());
-  rd_kafka_DescribeConsumerGroups(client.get(), groups, 1, admin, queue);
-  rd_kafka_event_t* answer = rd_kafka_queue_poll(queue, milliseconds(options.timeout) + 2000);
-  Result<std::optional<std::string>> result = std::optional<std::string>();
-  const std::string what = "Kafka at " + options.brokers + " did not describe the group " + group;
+  auto answer =
+      admin_request(client.get(), options, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS,
+                    "Kafka at " + options.brokers + " did not describe the group " + group,
+                    [&](rd_kafka_AdminOptions_t* admin, rd_kafka_queue_t* queue) {
+                      rd_kafka_DescribeConsumerGroups(client.get(), groups, 1, admin, queue);
+                    });
+  if (!answer.ok()) return answer.error();
   const std::string other =
       ".deciding-" +
       mode_name(options.deciding == Deciding::one ? Deciding::partitions : Deciding::one);
-  if (answer == nullptr) {
-    result = unavailable(what, "no answer in time");
-  } else if (rd_kafka_event_error(answer) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    result = unavailable(what, rd_kafka_event_error_string(answer));
-  } else {
-    std::size_t count = 0;
-    const rd_kafka_ConsumerGroupDescription_t** described =
-        rd_kafka_DescribeConsumerGroups_result_groups(
-            rd_kafka_event_DescribeConsumerGroups_result(answer), &count);
-    for (std::size_t g = 0; g < count; ++g) {
-      if (rd_kafka_ConsumerGroupDescription_error(described[g]) != nullptr) continue;  // none
-      const std::size_t members = rd_kafka_ConsumerGroupDescription_member_count(described[g]);
-      for (std::size_t m = 0; m < members; ++m) {
-        const std::string id = rd_kafka_MemberDescription_client_id(
-            rd_kafka_ConsumerGroupDescription_member(described[g], m));
-        if (id.size() >= other.size() && id.ends_with(other)) {
-          result = std::optional<std::string>(id.substr(0, id.size() - other.size()));
-        }
-      }
+  std::size_t count = 0;
+  const rd_kafka_ConsumerGroupDescription_t** described =
+      rd_kafka_DescribeConsumerGroups_result_groups(
+          rd_kafka_event_DescribeConsumerGroups_result(answer->get()), &count);
+  for (std::size_t g = 0; g < count; ++g) {
+    if (rd_kafka_ConsumerGroupDescription_error(described[g]) != nullptr) continue;  // none
+    const std::size_t members = rd_kafka_ConsumerGroupDescription_member_count(described[g]);
+    for (std::size_t m = 0; m < members; ++m) {
+      const std::string id = rd_kafka_MemberDescription_client_id(
+          rd_kafka_ConsumerGroupDescription_member(described[g], m));
+      if (id.ends_with(other))
+        return std::optional<std::string>(id.substr(0, id.size() - other.size()));
     }
   }
-  if (answer != nullptr) rd_kafka_event_destroy(answer);
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_AdminOptions_destroy(admin);
-  return result;
+  return std::optional<std::string>();
 }
 
 namespace {
