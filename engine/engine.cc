@@ -624,8 +624,7 @@ json Engine::decide_into(Command& command, WriteSet& writes, bool& accepted) {
 
   DecideContext context{org_, lookup, *created, {}};
   if (options_.publisher) {
-    const LogLayout layout = log_.layout();
-    context.may_create = [&](const OrderId& id) {
+    context.may_create = [this, layout = log_.layout()](const OrderId& id) {
       return options_.publisher->may_decide_on(layout.partition_of(order_stream(id))).ok();
     };
   }
