@@ -197,6 +197,26 @@ BOOST_FIXTURE_TEST_CASE(the_follower_checks_the_session_and_the_actor_before_for
   BOOST_TEST(decider.engine->head().position == head.position);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_peer_decides_only_once_it_has_the_organisation_its_sender_had,
+                        DeciderAndFollower) {
+  json line = first_order_line();
+  const std::string order = line["order_id"];
+  const std::uint64_t has = decider.engine->last_on_chain(0).value();
+  // The sender has seen more of the organisation than the peer has received: the peer waits for
+  // it (5 s), then refuses rather than decide on less.
+  Forwarder patient({decider.endpoint()}, kKey, "follower", 8000);
+  json ahead = patient.forward(line, "", has + 1000);
+  BOOST_TEST(code_of(ahead) == "unavailable", ahead.dump());
+  BOOST_TEST(
+      ahead["error"]["message"].get<std::string>().find(
+          "has not yet received position " + std::to_string(has + 1000)) != std::string::npos,
+      ahead.dump());
+  BOOST_TEST(!decider.has_order(order));
+  json level = patient.forward(line, "", has);
+  BOOST_TEST(level["ok"] == true, level.dump());
+  BOOST_TEST(decider.has_order(order));
+}
+
 BOOST_AUTO_TEST_CASE(a_forwarded_command_is_taken_only_under_the_shared_key) {
   Node decider(kKey);
   json line = first_order_line();

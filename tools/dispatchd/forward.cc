@@ -113,12 +113,14 @@ Result<std::string> Forwarder::ask(Peer& peer, const std::string& bytes) {
   return raw;
 }
 
-json Forwarder::forward(const json& command, const std::string& why_not_here) {
+json Forwarder::forward(const json& command, const std::string& why_not_here,
+                        std::uint64_t org_seen) {
   const std::string text = command.dump();
-  const json request{{"op", "forwarded"},
-                     {"node", node_},
-                     {"command_text", text},
-                     {"signature", sign_forwarded(key_, text)}};
+  json request{{"op", "forwarded"},
+               {"node", node_},
+               {"command_text", text},
+               {"signature", sign_forwarded(key_, text)}};
+  if (org_seen > 0) request["at_least"] = org_seen;
   const std::string bytes = request.dump();
   std::size_t first = 0;
   {

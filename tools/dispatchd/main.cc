@@ -123,9 +123,9 @@ int main(int argc, char** argv) {
     if (!config->peers.empty()) {
       forwarder = std::make_unique<Forwarder>(config->peers, config->service.cluster_key,
                                               config->kafka.node, config->forward_timeout_ms);
-      config->service.forward = [&forwarder](const nlohmann::json& command,
-                                             const std::string& why) {
-        return forwarder->forward(command, why);
+      config->service.forward = [&forwarder, &node](const nlohmann::json& command,
+                                                    const std::string& why) {
+        return forwarder->forward(command, why, node->engine().last_on_chain(0).value());
       };
       config->http.photo_from_peers = [&forwarder](std::string_view ref) {
         return forwarder->photo(ref);
