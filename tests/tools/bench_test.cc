@@ -25,6 +25,8 @@ BOOST_AUTO_TEST_CASE(arguments_it_cannot_use_are_refused_by_name) {
   for (const Case& c : {Case{"--log rabbitmq", "--log takes embedded (default) or kafka"},
                         Case{"--brokers 127.0.0.1:1", "Kafka flags need --log kafka"},
                         Case{"--log kafka --partitions 0", "partitions"},
+                        Case{"--log kafka --deciding partitions", "tools/bench-wire"},
+                        Case{"--log kafka --deciding many", "--deciding must be one or partitions"},
                         Case{"--via http", "--via takes engine (default) or zmq"},
                         Case{"--orders", "--orders needs a value"},
                         Case{"--orders many", "--orders takes a whole number from 4"},

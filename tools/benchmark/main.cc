@@ -599,6 +599,11 @@ int main(int argc, char** argv) {
     std::cerr << "bench: Kafka flags need --log kafka\n";
     return 2;
   }
+  if (o.kafka.deciding == kafka::Deciding::partitions) {
+    std::cerr << "bench: one node decides every command here; measure --deciding partitions with "
+                 "tools/bench-wire --log kafka --nodes K --deciding partitions\n";
+    return 2;
+  }
   if (o.kafka_log) {
     auto given = [&](const char* flag) {
       return std::find(argv + 1, argv + argc, std::string(flag)) != argv + argc;

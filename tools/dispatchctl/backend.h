@@ -22,7 +22,8 @@ inline const char* const kBackendOptions[] = {"data", "connect", "as", "password
 // With --log kafka, local work goes through a node of that Kafka topic over the store in --data
 // (engine/kafka/node.h), which must then not be one a running dispatchd serves.
 inline const char* const kKafkaOptions[] = {
-    "log", "brokers", "topic", "partitions", "node", "kafka-timeout", "replication-factor"};
+    "log",     "brokers", "topic", "partitions", "node", "kafka-timeout", "replication-factor",
+    "deciding"};
 
 class Backend {
  public:
