@@ -704,20 +704,17 @@ Status Engine::may_decide(const Command& command) const {
   const LogPublisher& publisher = *options_.publisher;
   Status allowed = publisher.may_decide();
   if (!allowed.ok()) return allowed;
-  const std::vector<OrderId> orders = command.order_ids();
-  if (orders.empty()) {
-    // A CreateOrder without an id is numbered in one of this node's partitions.
-    if (std::holds_alternative<cmd::CreateOrder>(command.body)) return Status::success();
-    return publisher.may_decide_on(0);
-  }
-  const LogLayout layout = log_.layout();
-  for (const OrderId& id : orders) {
-    allowed = publisher.may_decide_on(layout.partition_of(order_stream(id)));
-    if (!allowed.ok()) {
-      Error e = allowed.error();
-      e.message = "order " + id.str() + ": " + e.message;
-      return e;
+  for (std::uint32_t partition : partitions_of(command)) {
+    allowed = publisher.may_decide_on(partition);
+    if (allowed.ok()) continue;
+    Error e = allowed.error();
+    for (const OrderId& id : command.order_ids()) {  // name the order, when it is one
+      if (log_.layout().partition_of(order_stream(id)) == partition) {
+        e.message = "order " + id.str() + ": " + e.message;
+        break;
+      }
     }
+    return e;
   }
   return Status::success();
 }

@@ -151,8 +151,8 @@ class Engine {
   // `unavailable` saying why, naming the first order it may not decide. The engine still refuses
   // what it may not decide when the command reaches it: this is for routing.
   Status may_decide(const Command& command) const;
-  // The partitions of the publisher's layout that the command's events go to, as may_decide
-  // counts them (none for a CreateOrder without an order_id, nor without a publisher).
+  // The partitions of the publisher's layout that the command's events go to, which may_decide
+  // checks (none for a CreateOrder without an order_id, nor without a publisher).
   std::set<std::uint32_t> partitions_of(const Command& command) const;
   // Returns once no batch is being decided or committed: one decided before the call is done.
   void wait_for_batch() { std::lock_guard wait(batch_mutex_); }
