@@ -80,6 +80,8 @@ rocksdb::ColumnFamilyOptions cf_options(Space space, const std::shared_ptr<rocks
   table.block_cache = cache;
   if (space == Space::commands || space == Space::projections) {
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    cf.memtable_whole_key_filtering = true;
+    cf.memtable_prefix_bloom_size_ratio = 0.02;
   }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return cf;
