@@ -265,6 +265,7 @@ Status Engine::catch_up(const Progress& progress) {
   Position from(applied->has_value() ? decode_be64(**applied) + 1 : 1);
   if (from > log_.head().position) return Status::success();
   std::unique_lock lock(org_mutex_);
+  projection_cache_.clear();
   return replay(log_, *kv_, org_, from, progress);
 }
 
@@ -359,7 +360,7 @@ Result<std::vector<ReceivedRecord>> Engine::apply_received(std::vector<ReceivedR
   batch_events_.clear();
   batch_folders_.clear();
   std::map<std::uint32_t, std::int64_t> offsets = next_offsets_;
-  Projector projector(org_);
+  Projector projector(org_, &projection_cache_);
   Status s = Status::success();
   std::vector<ReceivedRecord> waiting;
   std::set<std::uint32_t> held_back;  // partitions whose next record waits for chain 0
@@ -414,6 +415,7 @@ Result<std::vector<ReceivedRecord>> Engine::apply_received(std::vector<ReceivedR
   }
   if (s.ok() && !writes.empty()) s = kv_->write(writes, false);
   if (!s.ok()) {
+    projection_cache_.clear();
     log_.abort_staged();
     auto org = load_org(*kv_);
     std::unique_lock lock(org_mutex_);
@@ -421,6 +423,7 @@ Result<std::vector<ReceivedRecord>> Engine::apply_received(std::vector<ReceivedR
     return s.error();
   }
   log_.commit_staged();
+  projection_cache_.commit(writes);
   next_offsets_ = std::move(offsets);
   tell_listeners(batch_events_, batch_folders_);
   return waiting;
@@ -557,6 +560,11 @@ void Engine::commit_batch(std::deque<Pending>& batch) {
                                "); a retry is answered as a duplicate once it has caught up");
     }
   }
+  if (written.ok()) {
+    projection_cache_.commit(writes);
+  } else {
+    projection_cache_.clear();
+  }
   if (written.ok() && overlapped) {
     log_.commit_staged();
     // Even refusals wait: they were decided on state that is durable only once synced.
@@ -610,7 +618,7 @@ json Engine::decide_into(Command& command, WriteSet& writes, bool& accepted) {
   std::deque<OrderState> loaded;  // keeps looked-up states alive while decide runs
   std::optional<Error> lookup_error;
   auto lookup = [&](const OrderId& id) -> const OrderState* {
-    auto order = load_order(reader, id);
+    auto order = projection_cache_.order(reader, id);
     if (!order.ok()) {
       lookup_error = order.error();
       return nullptr;
@@ -619,7 +627,7 @@ json Engine::decide_into(Command& command, WriteSet& writes, bool& accepted) {
     loaded.push_back(std::move(**order));
     return &loaded.back();
   };
-  auto created = load_counter(reader, keys::kOrdersCreated);
+  auto created = projection_cache_.counter(reader, keys::kOrdersCreated);
   if (!created.ok()) return error_reply(command, created.error());
 
   DecideContext context{org_, lookup, *created, {}};
@@ -654,7 +662,7 @@ json Engine::decide_into(Command& command, WriteSet& writes, bool& accepted) {
   std::vector<std::string> records;
   Status staged = log_.stage(events, writes, options_.publisher ? &records : nullptr);
   if (!staged.ok()) return error_reply(command, staged.error());
-  Projector projector(org_);
+  Projector projector(org_, &projection_cache_);
   for (const auto& event : events) {
     std::unique_lock<std::shared_mutex> lock(org_mutex_, std::defer_lock);
     if (is_organisation_event(event)) lock.lock();
@@ -774,6 +782,7 @@ Status Engine::rebuild(const Progress& progress) {
                       "the store is open read-only; rebuild needs it whole");
   }
   std::lock_guard write_lock(write_mutex_);
+  projection_cache_.clear();
   Status s = kv_->clear(Space::projections);
   if (!s.ok()) return s;
   Org org;

@@ -35,6 +35,7 @@
 #include "engine/status.h"
 #include "engine/store/kv.h"
 #include "projections/folders.h"
+#include "projections/projection_cache.h"
 #include "projections/search.h"
 
 namespace dispatch {
@@ -210,7 +211,9 @@ class Engine {
   mutable std::mutex write_mutex_;       // the committer's batches vs rebuild and verify
   std::mutex batch_mutex_;               // held while a batch is decided and committed (see above)
   std::optional<Error> batch_error_;     // set when a batch must be abandoned
-  std::vector<Event> batch_events_;      // the events of the batch being committed
+  // Order views and counters as stored, for the committer's reads; under write_mutex_.
+  ProjectionCache projection_cache_;
+  std::vector<Event> batch_events_;                     // the events of the batch being committed
   std::vector<std::vector<Membership>> batch_folders_;  // the folders each of them changed
   std::vector<PublishedRecord> batch_records_;          // with a publisher: what it publishes
   std::vector<CommitListener> listeners_;

@@ -169,9 +169,14 @@ Status Projector::apply(const Event& event, const Kv& kv, WriteSet& writes,
 
 Status Projector::apply_order_event(const Event& event, const OverlayReader& reader,
                                     WriteSet& writes, std::vector<Membership>* touched) {
-  auto before = load_order(reader, event.order_id());
+  auto before = read_order(reader, event.order_id());
   if (!before.ok()) return before.error();
   return write_order_change(*before, evolve(*before, event, org_), reader, writes, touched);
+}
+
+Result<std::optional<OrderState>> Projector::read_order(const OverlayReader& reader,
+                                                        const OrderId& id) {
+  return cache_ != nullptr ? cache_->order(reader, id) : load_order(reader, id);
 }
 
 Status Projector::stage(const Event& event, const Kv& kv, WriteSet& writes) {
@@ -179,7 +184,7 @@ Status Projector::stage(const Event& event, const Kv& kv, WriteSet& writes) {
   OrderId id = event.order_id();
   auto it = staged_.find(id);
   if (it == staged_.end()) {
-    auto before = load_order(OverlayReader(kv, writes), id);
+    auto before = read_order(OverlayReader(kv, writes), id);
     if (!before.ok()) return before.error();
     OrderState now = evolve(*before, event, org_);
     staged_.emplace(id, Staged{std::move(*before), std::move(now)});
@@ -232,6 +237,7 @@ Status Projector::write_order_change(const std::optional<OrderState>& before,
     if (!s.ok()) return s;
   }
   writes.put(Space::projections, keys::order(after.order_id), dump_order(after));
+  if (cache_ != nullptr) cache_->stage_order(after);
   update_search_index(before, after, org_, writes);
   if (touched != nullptr) {
     touched->insert(touched->end(), old_members.begin(), old_members.end());
@@ -262,7 +268,7 @@ Status Projector::count_membership(const OverlayReader& reader, WriteSet& writes
 
 Status Projector::add_to_counter(const OverlayReader& reader, WriteSet& writes,
                                  const std::string& key, std::int64_t delta) {
-  auto current = load_counter(reader, key);
+  auto current = cache_ != nullptr ? cache_->counter(reader, key) : load_counter(reader, key);
   if (!current.ok()) return current.error();
   std::int64_t next = static_cast<std::int64_t>(*current) + delta;
   if (next <= 0) {
@@ -270,6 +276,8 @@ Status Projector::add_to_counter(const OverlayReader& reader, WriteSet& writes,
   } else {
     writes.put(Space::projections, key, std::to_string(next));
   }
+  if (cache_ != nullptr)
+    cache_->stage_counter(key, next <= 0 ? 0 : static_cast<std::uint64_t>(next));
   return Status::success();
 }
 

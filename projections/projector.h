@@ -16,6 +16,7 @@
 #include "engine/status.h"
 #include "engine/store/kv.h"
 #include "projections/folders.h"
+#include "projections/projection_cache.h"
 
 namespace dispatch {
 
@@ -44,7 +45,9 @@ nlohmann::json folder_entry(const OrderState& order);
 class Projector {
  public:
   // The projector updates `org` as organisation events pass; the caller guards concurrent readers.
-  explicit Projector(Org& org) : org_(org) {}
+  // With a cache, apply reads order views and counters through it and stages there what it
+  // writes; the caller commits or aborts the cache with the WriteSet (projection_cache.h).
+  explicit Projector(Org& org, ProjectionCache* cache = nullptr) : org_(org), cache_(cache) {}
 
   // Adds to `writes` what `event` changes. Precondition: the event has its position, and events
   // are applied in position order. Errors: reading the projections failed (`unavailable`), or the
@@ -72,8 +75,10 @@ class Projector {
                         std::int64_t delta);
   Status count_membership(const OverlayReader& reader, WriteSet& writes, const Membership& m,
                           std::int64_t delta);
+  Result<std::optional<OrderState>> read_order(const OverlayReader& reader, const OrderId& id);
 
   Org& org_;
+  ProjectionCache* cache_;
   struct Staged {
     std::optional<OrderState> before;  // as the projections hold it
     OrderState now;

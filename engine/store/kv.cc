@@ -63,6 +63,10 @@ std::optional<std::optional<std::string>> WriteSet::pending(Space space,
   return ops_[it->second].value;
 }
 
+bool WriteSet::touches(Space space, std::string_view key) const {
+  return index_[static_cast<std::size_t>(space)].contains(key);
+}
+
 void WriteSet::clear() {
   ops_.clear();
   for (auto& index : index_) index.clear();

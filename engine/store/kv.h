@@ -47,6 +47,8 @@ class WriteSet {
   // What this set will leave at the key: a value, a deletion (nullopt inside the optional), or
   // nothing pending (outer nullopt).
   std::optional<std::optional<std::string>> pending(Space space, std::string_view key) const;
+  // Whether the set writes or deletes the key.
+  bool touches(Space space, std::string_view key) const;
   bool empty() const { return ops_.empty(); }
   std::size_t size() const { return ops_.size(); }
   std::size_t bytes() const { return bytes_; }
@@ -148,6 +150,8 @@ class OverlayReader {
  public:
   OverlayReader(const Kv& kv, const WriteSet& pending) : kv_(kv), pending_(pending) {}
   Result<std::optional<std::string>> get(Space space, std::string_view key) const;
+  // Whether the pending WriteSet writes or deletes the key.
+  bool pending(Space space, std::string_view key) const { return pending_.touches(space, key); }
 
  private:
   const Kv& kv_;

@@ -1,0 +1,164 @@
+// The committer's cache of order views and counters answers what the store holds: after its own
+// writes, after writes it did not see staged, after a dropped batch, and once it has forgotten.
+#define BOOST_TEST_MODULE projection_cache
+#include "projections/projection_cache.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "projections/projector.h"
+
+using namespace dispatch;
+
+namespace {
+// An order with every member set, including the ones a JSON round trip could change (doubles,
+// optional members, nested lists), so a cached state equal to the stored one means equal in all.
+OrderState full_order(const std::string& id) {
+  OrderState o;
+  o.order_id = OrderId(id);
+  o.kind = OrderKind::delivery;
+  o.status = OrderStatus::pending_reassignment_approval;
+  o.creator = UnitId("ZHKF");
+  o.sales_origin = true;
+  o.holder = UnitId("S2100911");
+  o.path = {UnitId("ZHKF"), UnitId("S2100911")};
+  o.primary = StaffId("S21009110002");
+  o.assistants = {StaffId("S21009110001")};
+  o.customer = Customer{"张三", "13800000000", "广东", "珠海", "香洲区", "前山路 1 号"};
+  o.items = {Item{"KFR-35GW", 2}};
+  o.source = Source(Platform::jd, "JD-1", "oaid-1", true, true);
+  o.note = "下午";
+  o.checked_in = true;
+  o.lat = 22.270978312345678;
+  o.lon = 113.576677101234567;
+  o.units = {CapturedUnit{"IN-1", "OUT-1", {"p1.jpg", "p2.jpg"}}};
+  o.feedback = {Feedback{AccountId("S21009110002"), "2026-11-27T08:00:00.000Z", "已上门"}};
+  o.status_before_reassignment = OrderStatus::to_process;
+  o.reassignment_reason = "太远";
+  o.created_at = "2026-11-27T07:00:00.000Z";
+  o.updated_at = "2026-11-27T08:00:00.000Z";
+  o.version = Version(7);
+  o.last_position = Position(42);
+  return o;
+}
+
+void store_order(Kv& kv, const OrderState& order) {
+  WriteSet writes;
+  writes.put(Space::projections, keys::order(order.order_id), dump_order(order));
+  BOOST_REQUIRE(kv.write(writes, false).ok());
+}
+
+std::optional<OrderState> cached(ProjectionCache& cache, const Kv& kv, const OrderId& id,
+                                 const WriteSet& pending = {}) {
+  auto read = cache.order(OverlayReader(kv, pending), id);
+  BOOST_REQUIRE(read.ok());
+  return *read;
+}
+
+std::uint64_t counter(ProjectionCache& cache, const Kv& kv, std::string_view key,
+                      const WriteSet& pending = {}) {
+  auto read = cache.counter(OverlayReader(kv, pending), key);
+  BOOST_REQUIRE(read.ok());
+  return *read;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_committed_view_is_answered_from_memory_equal_to_the_stored_one) {
+  auto kv = make_memory_kv();
+  ProjectionCache cache;
+  const OrderState order = full_order("AZ1");
+  WriteSet writes;
+  writes.put(Space::projections, keys::order(order.order_id), dump_order(order));
+  cache.stage_order(order);
+  BOOST_TEST((cached(cache, *kv, order.order_id, writes) == order));  // staged, not yet stored
+  BOOST_REQUIRE(kv->write(writes, false).ok());
+  cache.commit(writes);
+
+  // The store is changed behind the cache: a hit shows it still answers from memory, and what it
+  // answers is what load_order read from the view it was given.
+  OrderState other = order;
+  other.note = "changed behind the cache";
+  store_order(*kv, other);
+  auto hit = cached(cache, *kv, order.order_id);
+  BOOST_REQUIRE(hit.has_value());
+  BOOST_TEST(hit->note == "下午");
+  WriteSet none;
+  store_order(*kv, order);
+  auto stored = load_order(OverlayReader(*kv, none), order.order_id);
+  BOOST_REQUIRE(stored.ok());
+  BOOST_TEST((*stored == hit));
+}
+
+BOOST_AUTO_TEST_CASE(a_view_written_without_being_staged_is_read_again_from_the_store) {
+  auto kv = make_memory_kv();
+  ProjectionCache cache;
+  OrderState order = full_order("AZ1");
+  store_order(*kv, order);
+  BOOST_TEST((cached(cache, *kv, order.order_id) == order));  // now cached
+
+  order.status = OrderStatus::closed;
+  WriteSet writes;
+  writes.put(Space::projections, keys::order(order.order_id), dump_order(order));
+  // Pending but not staged: the cache reads the WriteSet, as load_order does.
+  BOOST_TEST((cached(cache, *kv, order.order_id, writes)->status == OrderStatus::closed));
+  BOOST_REQUIRE(kv->write(writes, false).ok());
+  cache.commit(writes);
+  BOOST_TEST((cached(cache, *kv, order.order_id)->status == OrderStatus::closed));
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_batch_leaves_the_stored_view) {
+  auto kv = make_memory_kv();
+  ProjectionCache cache;
+  const OrderState order = full_order("AZ1");
+  store_order(*kv, order);
+  OrderState changed = order;
+  changed.status = OrderStatus::closed;
+  cache.stage_order(changed);
+  cache.abort();
+  BOOST_TEST((cached(cache, *kv, order.order_id)->status == order.status));
+  BOOST_TEST(!cached(cache, *kv, OrderId("AZ2")).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(counters_follow_the_batch_the_store_and_clear) {
+  auto kv = make_memory_kv();
+  ProjectionCache cache;
+  const std::string key = keys::own_count(OwnerKind::unit, "S2100911", Folder::closed);
+  BOOST_TEST(counter(cache, *kv, key) == 0u);
+
+  WriteSet writes;
+  writes.put(Space::projections, key, "3");
+  cache.stage_counter(key, 3);
+  BOOST_TEST(counter(cache, *kv, key, writes) == 3u);
+  BOOST_REQUIRE(kv->write(writes, false).ok());
+  cache.commit(writes);
+
+  WriteSet behind;
+  behind.put(Space::projections, key, "9");
+  BOOST_REQUIRE(kv->write(behind, false).ok());
+  BOOST_TEST(counter(cache, *kv, key) == 3u);  // a replay wrote it: only clear() tells the cache
+  cache.clear();
+  BOOST_TEST(counter(cache, *kv, key) == 9u);
+
+  WriteSet removed;  // a counter that falls to zero is deleted
+  removed.del(Space::projections, key);
+  cache.stage_counter(key, 0);
+  BOOST_REQUIRE(kv->write(removed, false).ok());
+  cache.commit(removed);
+  BOOST_TEST(counter(cache, *kv, key) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_cache_forgets_the_orders_read_least_recently_beyond_its_capacity) {
+  auto kv = make_memory_kv();
+  ProjectionCache cache(4);
+  const OrderState first = full_order("AZ0");
+  store_order(*kv, first);
+  BOOST_TEST(cached(cache, *kv, first.order_id).has_value());
+  for (int i = 1; i <= 10; ++i) {
+    store_order(*kv, full_order("AZ" + std::to_string(i)));
+    BOOST_TEST((cached(cache, *kv, OrderId("AZ" + std::to_string(i)))->order_id.str() ==
+                "AZ" + std::to_string(i)));
+  }
+  OrderState changed = first;
+  changed.note = "changed behind the cache";
+  store_order(*kv, changed);
+  BOOST_TEST(cached(cache, *kv, first.order_id)->note == "changed behind the cache");
+}
