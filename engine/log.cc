@@ -142,6 +142,7 @@ EventLog::EventLog(Kv& kv) : kv_(kv) {}
 
 Status EventLog::open() {
   staged_versions_.clear();
+  versions_.clear();
   chain_heads_.clear();
   staged_chain_heads_.clear();
   auto layout = load_log_layout(kv_);
@@ -168,14 +169,24 @@ Status EventLog::open() {
 
 LogHead EventLog::head() const { return head_; }
 
-Result<Version> EventLog::current_version(const std::string& stream) const {
+Result<Version> EventLog::current_version(const std::string& stream) {
   auto staged = staged_versions_.find(stream);
   if (staged != staged_versions_.end()) return staged->second;
+  if (auto known = versions_.find(stream); known != versions_.end()) return known->second;
   const std::string prefix = stream + '\0';
   auto last = kv_.last(Space::streams, prefix);
   if (!last.ok()) return last.error();
-  if (!last->has_value()) return Version();
-  return Version(decode_be64(std::string_view((*last)->first).substr(prefix.size())));
+  Version version;
+  if (last->has_value()) {
+    version = Version(decode_be64(std::string_view((*last)->first).substr(prefix.size())));
+  }
+  remember_version(stream, version);
+  return version;
+}
+
+void EventLog::remember_version(const std::string& stream, Version version) {
+  if (versions_.size() >= kKnownVersions && !versions_.contains(stream)) versions_.clear();
+  versions_[stream] = version;
 }
 
 Status EventLog::stage(std::vector<Event>& events, WriteSet& writes,
@@ -347,6 +358,7 @@ Result<std::optional<Event>> EventLog::stage_received(std::string_view record,
 
 void EventLog::commit_staged() {
   head_ = staged_head_;
+  for (const auto& [stream, version] : staged_versions_) remember_version(stream, version);
   staged_versions_.clear();
   for (auto& [chain, head] : staged_chain_heads_) chain_heads_[chain] = std::move(head);
   staged_chain_heads_.clear();
