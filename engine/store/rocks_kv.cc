@@ -10,9 +10,10 @@
 // - Unlogged writes (rebuild, catch-up: Kv::write_unlogged) skip the WAL, whose write and CRC
 //   they would not need: they are made durable at the end by flushing the memtables to table
 //   files, and until then a crash loses only a tail of them, which the next open replays.
-// - One LRU block cache shared by the column families; bloom filters where point lookups often
-//   miss: commands (every new command id is looked up before it exists) and projections (order
-//   views, counters). The log and streams spaces are read by position or by prefix scans.
+// - One LRU block cache shared by the column families; bloom filters, in the table files and in
+//   the memtables, where point lookups often miss: commands (every new command id is looked up
+//   before it exists) and projections (order views, counters). The log and streams spaces are
+//   read by position or by prefix scans.
 // - Level compaction with dynamic level sizes; LZ4 when the library has it, else none; two
 //   background jobs for a small machine; memtables of all spaces capped together.
 // - max_open_files stays -1 (all table files opened at open), which also keeps a read-only
