@@ -3,6 +3,13 @@
 #include "projections/projector.h"
 
 namespace dispatch {
+namespace {
+// The counters' keys (projections/README.md): folder counts and m/ numbers. Only these are kept,
+// so a committed WriteSet's many folder and search entries need no lookup here.
+bool counter_key(std::string_view key) {
+  return key.starts_with("n/") || key.starts_with("t/") || key.starts_with("m/");
+}
+}  // namespace
 
 template <class Key, class Value, class Hash>
 template <class Lookup>
@@ -46,7 +53,9 @@ Result<std::optional<OrderState>> ProjectionCache::order(const OverlayReader& re
 
 Result<std::uint64_t> ProjectionCache::counter(const OverlayReader& reader, std::string_view key) {
   // A counter the batch changed is read from the WriteSet, which holds it as a short string.
-  if (reader.pending(Space::projections, key)) return load_counter(reader, key);
+  if (!counter_key(key) || reader.pending(Space::projections, key)) {
+    return load_counter(reader, key);
+  }
   if (const auto* known = counters_.find(key, capacity_ / 2)) return *known;
   auto loaded = load_counter(reader, key);
   if (loaded.ok()) counters_.put(std::string(key), *loaded, capacity_ / 2);
@@ -58,6 +67,7 @@ void ProjectionCache::stage_order(const OrderState& order) {
 }
 
 void ProjectionCache::stage_counter(std::string_view key, std::uint64_t value) {
+  if (!counter_key(key)) return;
   if (auto it = staged_counters_.find(key); it != staged_counters_.end()) {
     it->second = value;
   } else {
@@ -74,7 +84,7 @@ void ProjectionCache::commit(const WriteSet& stored) {
     if (key.starts_with("o/")) {
       OrderId id{std::string(key.substr(2))};
       if (!staged_orders_.contains(id)) orders_.erase(id);
-    } else if (!staged_counters_.contains(key)) {
+    } else if (counter_key(key) && !staged_counters_.contains(key)) {
       counters_.erase(key);
     }
   }

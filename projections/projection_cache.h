@@ -33,7 +33,7 @@ class ProjectionCache {
 
   // Like load_order(reader, id).
   Result<std::optional<OrderState>> order(const OverlayReader& reader, const OrderId& id);
-  // Like load_counter(reader, key).
+  // Like load_counter(reader, key). Only counters under n/, t/ and m/ are kept.
   Result<std::uint64_t> counter(const OverlayReader& reader, std::string_view key);
 
   // The pending WriteSet now holds this view of the order (keys::order) / this counter (0: the
