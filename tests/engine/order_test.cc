@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "engine/org.h"
+#include "tests/support/orders.h"
 
 namespace dispatch {
 namespace {
@@ -172,35 +173,7 @@ BOOST_AUTO_TEST_CASE(sales_origin_comes_from_the_creating_unit) {
   BOOST_CHECK(!evolve(std::nullopt, e, org).sales_origin);
 }
 
-OrderState full_order() {
-  OrderState o;
-  o.order_id = kId;
-  o.kind = OrderKind::delivery;
-  o.status = S::pending_reassignment_approval;
-  o.creator = UnitId("X250001201");
-  o.sales_origin = true;
-  o.holder = UnitId("S2100911");
-  o.path = {UnitId("X250001201"), UnitId("S2100911")};
-  o.primary = StaffId("S21009110002");
-  o.assistants = {StaffId("S21009110001")};
-  o.customer = Customer{"张三", "138", "广东省", "珠海市", "香洲区", "人民路1号"};
-  o.items = {Item{"KFR-35GW", 2}, Item{"KFR-26GW", 1}};
-  o.source = Source{Platform::jd, "JD-8848"};
-  o.note = "下午";
-  o.checked_in = true;
-  o.lat = 22.25;
-  o.lon = -113.5;
-  o.units = {captured("N1", "W1")};
-  o.feedback = {Feedback{AccountId("S2100911"), "2015-01-08T10:00:00+08:00", "已联系"}};
-  o.status_before_reassignment = S::to_accept;
-  o.reassignment_reason = "人手不足";
-  o.cancel_reason = "";
-  o.created_at = "2015-01-08T09:00:00+08:00";
-  o.updated_at = "2015-01-08T10:00:00+08:00";
-  o.version = Version(9);
-  o.last_position = Position(1234);
-  return o;
-}
+OrderState full_order() { return dispatch::full_order(kId); }
 
 BOOST_AUTO_TEST_CASE(json_round_trip) {
   for (OrderState o : {full_order(), OrderState{}}) {

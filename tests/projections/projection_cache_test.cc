@@ -6,38 +6,17 @@
 #include <boost/test/unit_test.hpp>
 
 #include "projections/projector.h"
+#include "tests/support/orders.h"
 
 using namespace dispatch;
 
 namespace {
-// An order with every member set, including the ones a JSON round trip could change (doubles,
-// optional members, nested lists), so a cached state equal to the stored one means equal in all.
+// The shared full order, with coordinates of many digits: a cached state equal to the stored one
+// is then equal in every member.
 OrderState full_order(const std::string& id) {
-  OrderState o;
-  o.order_id = OrderId(id);
-  o.kind = OrderKind::delivery;
-  o.status = OrderStatus::pending_reassignment_approval;
-  o.creator = UnitId("ZHKF");
-  o.sales_origin = true;
-  o.holder = UnitId("S2100911");
-  o.path = {UnitId("ZHKF"), UnitId("S2100911")};
-  o.primary = StaffId("S21009110002");
-  o.assistants = {StaffId("S21009110001")};
-  o.customer = Customer{"张三", "13800000000", "广东", "珠海", "香洲区", "前山路 1 号"};
-  o.items = {Item{"KFR-35GW", 2}};
-  o.source = Source(Platform::jd, "JD-1", "oaid-1", true, true);
-  o.note = "下午";
-  o.checked_in = true;
+  OrderState o = dispatch::full_order(OrderId(id));
   o.lat = 22.270978312345678;
   o.lon = 113.576677101234567;
-  o.units = {CapturedUnit{"IN-1", "OUT-1", {"p1.jpg", "p2.jpg"}}};
-  o.feedback = {Feedback{AccountId("S21009110002"), "2026-11-27T08:00:00.000Z", "已上门"}};
-  o.status_before_reassignment = OrderStatus::to_process;
-  o.reassignment_reason = "太远";
-  o.created_at = "2026-11-27T07:00:00.000Z";
-  o.updated_at = "2026-11-27T08:00:00.000Z";
-  o.version = Version(7);
-  o.last_position = Position(42);
   return o;
 }
 
