@@ -46,14 +46,14 @@ class ProjectionCache {
   void clear();                         // the projections space changed in another way
 
  private:
-  // Two generations: reads hit the newer, or move an entry up from the older; when the newer
-  // holds `capacity_ / 2`, the older is dropped and the newer becomes it.
   struct StringHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view key) const {
       return std::hash<std::string_view>{}(key);
     }
   };
+  // Two generations: reads hit the newer, or move an entry up from the older; when the newer
+  // holds `capacity_ / 2`, the older is dropped and the newer becomes it.
   template <class Key, class Value, class Hash = std::hash<Key>>
   struct Generations {
     using Map = std::unordered_map<Key, Value, Hash, std::equal_to<>>;
