@@ -46,12 +46,6 @@ class ProjectionCache {
   void clear();                         // the projections space changed in another way
 
  private:
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view key) const {
-      return std::hash<std::string_view>{}(key);
-    }
-  };
   // Two generations: reads hit the newer, or move an entry up from the older; when the newer
   // holds `capacity_ / 2`, the older is dropped and the newer becomes it.
   template <class Key, class Value, class Hash = std::hash<Key>>
@@ -75,9 +69,9 @@ class ProjectionCache {
 
   std::size_t capacity_;
   Generations<OrderId, std::optional<OrderState>> orders_;
-  Generations<std::string, std::uint64_t, StringHash> counters_;
+  Generations<std::string, std::uint64_t, StringKeyHash> counters_;
   std::unordered_map<OrderId, OrderState> staged_orders_;
-  std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> staged_counters_;
+  std::unordered_map<std::string, std::uint64_t, StringKeyHash, std::equal_to<>> staged_counters_;
 };
 
 }  // namespace dispatch

@@ -38,6 +38,13 @@ inline constexpr Space kAllSpaces[] = {Space::log,         Space::streams,    Sp
                                        Space::replica};
 std::string_view to_string(Space space);
 
+// Hashes std::string keys and finds them by std::string_view too (with std::equal_to<>), so a
+// lookup by a key's view builds no string.
+struct StringKeyHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+};
+
 // A set of puts and deletes applied atomically by Kv::write. A later operation on the same key
 // replaces the earlier one, so ops() holds at most one operation per key, in no promised order.
 class WriteSet {
@@ -65,14 +72,9 @@ class WriteSet {
   void record(Space space, std::string key, std::optional<std::string> value);
 
   std::vector<Op> ops_;  // at most one per key
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view key) const {
-      return std::hash<std::string_view>{}(key);
-    }
-  };
   // Per space: key -> its operation in ops_. Hashed: batches hold a hundred thousand keys.
-  std::array<std::unordered_map<std::string, std::size_t, KeyHash, std::equal_to<>>, 8> index_;
+  std::array<std::unordered_map<std::string, std::size_t, StringKeyHash, std::equal_to<>>, 8>
+      index_;
   std::size_t bytes_ = 0;
 };
 
