@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
 #include <functional>
 #include <thread>
 #include <utility>
@@ -15,6 +16,8 @@ namespace {
 
 using Conf = std::unique_ptr<rd_kafka_conf_t, decltype(&rd_kafka_conf_destroy)>;
 using Settings = std::vector<std::pair<std::string, std::string>>;
+using GroupMetadata = std::unique_ptr<rd_kafka_consumer_group_metadata_t,
+                                      decltype(&rd_kafka_consumer_group_metadata_destroy)>;
 
 Error unavailable(const std::string& what, const std::string& why) {
   return make_error(ErrorCode::unavailable, what + ": " + why);
@@ -689,15 +692,53 @@ Status KafkaPublisher::start_producer(bool patient) {
   return Status::success();
 }
 
+// A send_offsets_to_transaction running on a thread of its own (see offsets_call_).
+struct KafkaPublisher::OffsetsCall {
+  std::mutex mutex;
+  std::condition_variable ended_signal;
+  bool ended = false;
+  std::optional<std::string> refusal;  // why the group refused the offsets, if it did
+  // A producer the publisher gave up while the call ran: the call's thread destroys it.
+  rd_kafka_t* orphan = nullptr;
+};
+
+namespace {
+void destroy_producer(rd_kafka_t* producer) {
+  rd_kafka_purge(producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_destroy(producer);
+}
+}  // namespace
+
 void KafkaPublisher::drop_producer() {
   if (producer_ == nullptr) return;
-  rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-  rd_kafka_destroy(producer_);
+  if (offsets_call_ != nullptr) {
+    std::lock_guard lock(offsets_call_->mutex);
+    if (!offsets_call_->ended) offsets_call_->orphan = std::exchange(producer_, nullptr);
+  }
+  offsets_call_.reset();
+  if (producer_ != nullptr) destroy_producer(producer_);
   producer_ = nullptr;
 }
 
+Status KafkaPublisher::end_offsets_call() {
+  if (offsets_call_ == nullptr) return Status::success();
+  {
+    std::lock_guard lock(offsets_call_->mutex);
+    if (!offsets_call_->ended) {
+      return make_error(ErrorCode::unavailable,
+                        "node " + options_.node + "'s last transaction at Kafka topic " +
+                            options_.topic +
+                            " still waits for the deciders' group coordinator (is the broker "
+                            "down?); retry");
+    }
+  }
+  offsets_call_.reset();
+  abandon_transaction();  // its batch was refused, so it must not be committed
+  return Status::success();
+}
+
 void KafkaPublisher::abandon_transaction() {
-  if (producer_ == nullptr) return;
+  if (producer_ == nullptr || offsets_call_ != nullptr) return;
   if (rd_kafka_error_t* error =
           rd_kafka_abort_transaction(producer_, milliseconds(options_.timeout))) {
     rd_kafka_error_destroy(error);
@@ -711,6 +752,8 @@ Status KafkaPublisher::settle() {
 }
 
 Status KafkaPublisher::settle_locked() {
+  Status ended = end_offsets_call();
+  if (!ended.ok()) return ended;
   if (options_.elect) {
     const Election* election = election_;
     if (election == nullptr || !election->deciding()) {
@@ -740,8 +783,6 @@ Status KafkaPublisher::publish(const std::vector<PublishedRecord>& records) {
   const std::string what = "the batch did not reach Kafka topic " + options_.topic;
   std::set<std::uint32_t> partitions;
   for (const auto& record : records) partitions.insert(record.partition);
-  using GroupMetadata = std::unique_ptr<rd_kafka_consumer_group_metadata_t,
-                                        decltype(&rd_kafka_consumer_group_metadata_destroy)>;
   GroupMetadata group(nullptr, &rd_kafka_consumer_group_metadata_destroy);
   if (options_.deciding == Deciding::partitions) {
     const Election* election = election_;
@@ -795,7 +836,7 @@ Status KafkaPublisher::publish(const std::vector<PublishedRecord>& records) {
     }
   }
   if (group != nullptr) {
-    Status fenced = fence_transaction(partitions, group.get(), deadline);
+    Status fenced = fence_transaction(partitions, group.release(), deadline);
     if (!fenced.ok()) {
       abandon_transaction();
       return fenced;
@@ -828,6 +869,7 @@ Status KafkaPublisher::publish(const std::vector<PublishedRecord>& records) {
 Status KafkaPublisher::fence_transaction(const std::set<std::uint32_t>& partitions,
                                          rd_kafka_consumer_group_metadata_t* group,
                                          std::chrono::steady_clock::time_point deadline) {
+  GroupMetadata owned_group(group, &rd_kafka_consumer_group_metadata_destroy);
   auto left = [&] {
     return std::max(1, milliseconds(std::chrono::duration_cast<std::chrono::milliseconds>(
                            deadline - std::chrono::steady_clock::now())));
@@ -845,15 +887,36 @@ Status KafkaPublisher::fence_transaction(const std::set<std::uint32_t>& partitio
     rd_kafka_topic_partition_list_add(offsets, options_.topic.c_str(), static_cast<std::int32_t>(p))
         ->offset = delivered_[p];
   }
-  rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(producer_, offsets, group, left());
-  rd_kafka_topic_partition_list_destroy(offsets);
-  if (error == nullptr) return Status::success();
+  auto call = std::make_shared<OffsetsCall>();
+  std::thread([call, producer = producer_, offsets, group = owned_group.release(),
+               timeout = left()] {
+    rd_kafka_error_t* error =
+        rd_kafka_send_offsets_to_transaction(producer, offsets, group, timeout);
+    rd_kafka_topic_partition_list_destroy(offsets);
+    rd_kafka_consumer_group_metadata_destroy(group);
+    rd_kafka_t* orphan = nullptr;
+    {
+      std::lock_guard lock(call->mutex);
+      if (error != nullptr) call->refusal = take_message(error);
+      call->ended = true;
+      orphan = call->orphan;
+    }
+    call->ended_signal.notify_all();
+    if (orphan != nullptr) destroy_producer(orphan);
+  }).detach();
+  std::unique_lock lock(call->mutex);
+  if (!call->ended_signal.wait_until(lock, deadline, [&] { return call->ended; })) {
+    offsets_call_ = call;
+    return make_error(ErrorCode::unavailable,
+                      "the deciders' group coordinator of Kafka topic " + options_.topic +
+                          " did not answer in time (is the broker down?); retry");
+  }
+  if (!call->refusal) return Status::success();
   return make_error(ErrorCode::unavailable,
                     "node " + options_.node + " may no longer decide partitions " +
                         partition_list({partitions.begin(), partitions.end()}) +
                         " of Kafka topic " + options_.topic +
-                        ": the deciders' group refused its batch (" + take_message(error) +
-                        "); retry");
+                        ": the deciders' group refused its batch (" + *call->refusal + "); retry");
 }
 
 // ---- KafkaReader ----

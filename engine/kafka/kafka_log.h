@@ -223,15 +223,23 @@ class KafkaPublisher : public LogPublisher {
   Status settle_locked();
   // `patient`: retry a broker's passing refusals for a few timeouts, not one.
   Status start_producer(bool patient);
+  // While an offsets call still runs, the producer goes to that call, which destroys it at its end.
   void drop_producer();
-  // Ends a failed transaction; drops the producer when that fails too.
+  // Ends a failed transaction; drops the producer when that fails too. While an offsets call
+  // still runs, nothing: settle_locked ends the transaction once the call has ended.
   void abandon_transaction();
   // Deciding::partitions: flushes the transaction's records, then commits the deciders' group
-  // offsets of `partitions` in it with `group` (see above). `unavailable` when the group refused.
+  // offsets of `partitions` in it with `group` (see above), which it takes. `unavailable` when
+  // the group refused, or when its coordinator has not answered by `deadline`: the call then
+  // goes on without the batch (offsets_call_).
   Status fence_transaction(const std::set<std::uint32_t>& partitions,
                            rd_kafka_consumer_group_metadata_s* group,
                            std::chrono::steady_clock::time_point deadline);
+  // `unavailable` while the offsets call of a refused batch still runs; once it has ended,
+  // abandons that batch's transaction.
+  Status end_offsets_call();
   friend struct PublisherCallbacks;
+  struct OffsetsCall;
 
   KafkaOptions options_;
   std::atomic<const Election*> election_{nullptr};
@@ -244,6 +252,11 @@ class KafkaPublisher : public LogPublisher {
   std::atomic<std::uint64_t> bytes_{0};
   // Per partition, the offset after the last record this producer delivered (under mutex_).
   std::map<std::uint32_t, std::int64_t> delivered_;
+  // librdkafka's send_offsets_to_transaction does not keep to its timeout while the group
+  // coordinator is down: it waits for it to come back (librdkafka issue 5456, in 2.0.2 and still
+  // open). So the call runs on a thread of its own, and a batch whose call has not ended by its
+  // deadline is refused; the call keeps the producer, and every batch is refused, until it ends.
+  std::shared_ptr<OffsetsCall> offsets_call_;  // under mutex_; null when no call is left running
 };
 
 class KafkaReader {
