@@ -231,6 +231,30 @@ BOOST_AUTO_TEST_CASE(a_read_only_engine_reads_beside_a_running_writer_and_refuse
   BOOST_TEST(Engine::open(dir / "nothing-here", missing).error().code == ErrorCode::not_found);
 }
 
+// A script asking for --json reads why on stdout, as the contract's JSON error, like every other
+// error: not an empty stdout and a sentence on stderr.
+BOOST_AUTO_TEST_CASE(with_json_a_store_that_cannot_be_used_is_a_json_error_on_stdout) {
+  TempDir dir;
+  const std::string mistyped = dir / "stroe";
+  for (const std::string subcommand :
+       {"verify", "folder S2100911 closed", "order AZ20150108000001", "stats S2100911",
+        "search --phone 13912345678", "audit verify"}) {
+    BOOST_TEST_CONTEXT(subcommand) {
+      Output o =
+          run(dispatchctl() + " " + subcommand + " --json --data " + mistyped + " 2>/dev/null");
+      BOOST_TEST(o.exit_code == 3);
+      json reply = json::parse(o.out, nullptr, false);
+      BOOST_TEST_REQUIRE(reply.is_object(), o.out);
+      BOOST_TEST(reply["ok"] == false);
+      BOOST_TEST(reply["error"]["code"] == "not_found");
+      BOOST_TEST(reply["error"]["message"].get<std::string>().find("no store at " + mistyped) !=
+                     std::string::npos,
+                 o.out);
+      BOOST_TEST(!std::filesystem::exists(mistyped));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_directory_without_a_store_is_refused_by_reads_and_repairs_and_left_alone) {
   TempDir dir;
   const std::string mistyped = dir / "stroe";

@@ -73,8 +73,7 @@ std::unique_ptr<Kv> open_store(const Args& args, TopicCopy& copy) {
   }
   auto kv = open_rocks_kv(dir, RocksOptions{.read_only = true, .create_if_missing = false});
   if (!kv.ok()) {
-    std::cerr << "dispatchctl audit: cannot use the store " << dir << ": " << kv.error().message
-              << '\n';
+    print_store_error(args, "the store " + dir, kv.error());
     return nullptr;
   }
   return std::move(kv.value());

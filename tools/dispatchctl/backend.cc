@@ -195,14 +195,7 @@ Result<std::unique_ptr<Engine>> open_local_engine(const Args& args, MissingStore
   EngineOptions options;
   options.create_if_missing = missing == MissingStore::create;
   auto engine = Engine::open(dir, options);
-  if (!engine.ok()) {
-    std::cerr << "dispatchctl: cannot use the store " << dir << ": " << engine.error().message;
-    if (engine.error().code == ErrorCode::not_found) {
-      std::cerr << " (give --data the directory of an existing store; `dispatchctl apply` or "
-                   "dispatchd starts a new one)";
-    }
-    std::cerr << '\n';
-  }
+  if (!engine.ok()) print_store_error(args, "the store " + dir, engine.error());
   return engine;
 }
 
@@ -232,9 +225,8 @@ Result<std::unique_ptr<Backend>> open_backend(const Args& args, int& exit_code,
     }
     auto node = kafka::KafkaNode::open(dir, *options);
     if (!node.ok()) {
-      std::cerr << "dispatchctl: cannot use " << dir << " as a node of Kafka topic "
-                << options->topic << ": " << node.error().message << '\n';
-      exit_code = kExitStore;
+      exit_code = print_store_error(args, dir + " as a node of Kafka topic " + options->topic,
+                                    node.error());
       return node.error();
     }
     std::shared_ptr<kafka::KafkaNode> owner = std::move(node.value());

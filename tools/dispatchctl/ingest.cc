@@ -25,8 +25,7 @@ std::unique_ptr<ConnectorSession> open_session(const Args& args) {
   std::string dir = args.option_or("data", "./var");
   auto session = connectors::open_connector_session(dir);
   if (!session.ok()) {
-    std::cerr << "dispatchctl: cannot use the store " << dir << ": " << session.error().message
-              << '\n';
+    print_store_error(args, "the store " + dir, session.error());
     return nullptr;
   }
   return std::move(session.value());

@@ -51,6 +51,17 @@ int print_error(const Args& args, const Error& e) {
   return e.code == ErrorCode::unavailable ? kExitStore : kExitRefused;
 }
 
+int print_store_error(const Args& args, const std::string& store, Error e) {
+  e.message = "cannot use " + store + ": " + e.message;
+  if (e.code == ErrorCode::not_found) {
+    e.message +=
+        " (give --data the directory of an existing store; `dispatchctl apply` or dispatchd "
+        "starts a new one)";
+  }
+  print_error(args, e);
+  return kExitStore;
+}
+
 int run_apply(const Args& args) {
   if (args.positionals().size() != 1) return usage("apply takes one FILE, or - for standard input");
   const std::string& path = args.positionals()[0];

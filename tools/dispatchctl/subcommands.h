@@ -19,6 +19,9 @@ inline constexpr int kExitStore = 3;
 // Reports an error: as the contract's JSON on stdout with --json, else a sentence on stderr;
 // returns kExitStore for `unavailable`, kExitRefused otherwise.
 int print_error(const Args& args, const Error& e);
+// Reports, as print_error does, that `store` ("the store DIR", or a Kafka node) cannot be used,
+// so that a script with --json reads why on stdout like every other error; returns kExitStore.
+int print_store_error(const Args& args, const std::string& store, Error e);
 
 int run_apply(const Args& args);
 int run_folder(const Args& args);
