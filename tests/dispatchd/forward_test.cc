@@ -203,16 +203,16 @@ BOOST_FIXTURE_TEST_CASE(a_peer_decides_only_once_it_has_the_organisation_its_sen
   const std::string order = line["order_id"];
   const std::uint64_t has = decider.engine->last_on_chain(0).value();
   // The sender has seen more of the organisation than the peer has received: the peer waits for
-  // it (5 s), then refuses rather than decide on less.
-  Forwarder patient({decider.endpoint()}, kKey, "follower", 8000);
-  json ahead = patient.forward(line, "", has + 1000);
+  // it (two thirds of the forwarder's 3 s), then refuses rather than decide on less, and says so
+  // before the forwarder gives up on it.
+  json ahead = forwarder.forward(line, "", has + 1000);
   BOOST_TEST(code_of(ahead) == "unavailable", ahead.dump());
   BOOST_TEST(
       ahead["error"]["message"].get<std::string>().find(
           "has not yet received position " + std::to_string(has + 1000)) != std::string::npos,
       ahead.dump());
   BOOST_TEST(!decider.has_order(order));
-  json level = patient.forward(line, "", has);
+  json level = forwarder.forward(line, "", has);
   BOOST_TEST(level["ok"] == true, level.dump());
   BOOST_TEST(decider.has_order(order));
 }

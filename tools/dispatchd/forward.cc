@@ -120,7 +120,11 @@ json Forwarder::forward(const json& command, const std::string& why_not_here,
                {"node", node_},
                {"command_text", text},
                {"signature", sign_forwarded(key_, text)}};
-  if (org_seen > 0) request["at_least"] = org_seen;
+  if (org_seen > 0) {
+    request["at_least"] = org_seen;
+    // The peer's refusal, saying what it lacks, must arrive before this node stops waiting.
+    request["wait_ms"] = timeout_ms_ * 2 / 3;
+  }
   const std::string bytes = request.dump();
   std::size_t first = 0;
   {

@@ -68,11 +68,12 @@ class Forwarder {
   // The deciding peer's reply to `command`, a command whose actor this node has authenticated.
   // `org_seen`, when not 0, is the position of the last organisation record this node has: the
   // peer decides only once it has it too (as "at_least"), so that a unit or technician this node
-  // shows is known where the command is decided. When no peer decides or answers, a reply
-  // `unavailable` with `why_not_here` (why this node does not decide it), and naming the peers
-  // asked and what each said; a peer that did not answer in
-  // time may have applied the command, so the client retries with the same id, as after any
-  // `unavailable`. Thread-safe; requests to peers run in parallel.
+  // shows is known where the command is decided; it waits for it two thirds of this forwarder's
+  // timeout at most (as "wait_ms"), so that its refusal arrives in time. When no peer decides or
+  // answers, a reply `unavailable` with `why_not_here` (why this node does not decide it), and
+  // naming the peers asked and what each said; a peer that did not answer in time may have applied
+  // the command, so the client retries with the same id, as after any `unavailable`. Thread-safe;
+  // requests to peers run in parallel.
   nlohmann::json forward(const nlohmann::json& command, const std::string& why_not_here = {},
                          std::uint64_t org_seen = 0);
 

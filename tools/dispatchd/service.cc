@@ -199,7 +199,15 @@ Result<json> Service::dispatch(const json& request) {
     if (!at_least->is_number_unsigned()) {
       return invalid("\"at_least\" must be a log position (a whole number)", "at_least");
     }
-    Status seen = engine_.wait_for(Position(at_least->get<std::uint64_t>()), kAtLeastWait);
+    std::chrono::milliseconds wait = kAtLeastWait;
+    if (auto given = request.find("wait_ms"); given != request.end()) {
+      if (!given->is_number_unsigned()) {
+        return invalid("\"wait_ms\" must be a number of milliseconds", "wait_ms");
+      }
+      const auto ms = given->get<std::uint64_t>();
+      if (ms < static_cast<std::uint64_t>(wait.count())) wait = std::chrono::milliseconds(ms);
+    }
+    Status seen = engine_.wait_for(Position(at_least->get<std::uint64_t>()), wait);
     if (!seen.ok()) return seen.error();
   }
   if (*op == "login") return login(request);

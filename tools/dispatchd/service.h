@@ -4,7 +4,8 @@
 //
 // Any request may carry "at_least": POSITION (a position from an earlier reply, perhaps from
 // another node of the same Kafka log): it is answered once this node has applied that position,
-// or `unavailable` after 5 seconds (read-your-writes).
+// or `unavailable` after 5 seconds (read-your-writes), or after "wait_ms": MS when the request
+// gives a shorter wait (a forwarding peer gives what its own timeout leaves).
 //
 // Every reply is a JSON object with "ok". Errors are {"ok": false, "error": {"code", "message",
 // "field"?}} with the contract's codes; a command's reply is the engine's (with its "id"). A
