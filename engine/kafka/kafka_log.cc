@@ -8,6 +8,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <functional>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -888,22 +889,28 @@ Status KafkaPublisher::fence_transaction(const std::set<std::uint32_t>& partitio
         ->offset = delivered_[p];
   }
   auto call = std::make_shared<OffsetsCall>();
-  std::thread([call, producer = producer_, offsets, group = owned_group.release(),
-               timeout = left()] {
-    rd_kafka_error_t* error =
-        rd_kafka_send_offsets_to_transaction(producer, offsets, group, timeout);
+  try {
+    std::thread([call, producer = producer_, offsets, group = owned_group.get(), timeout = left()] {
+      rd_kafka_error_t* error =
+          rd_kafka_send_offsets_to_transaction(producer, offsets, group, timeout);
+      rd_kafka_topic_partition_list_destroy(offsets);
+      rd_kafka_consumer_group_metadata_destroy(group);
+      rd_kafka_t* orphan = nullptr;
+      {
+        std::lock_guard lock(call->mutex);
+        if (error != nullptr) call->refusal = take_message(error);
+        call->ended = true;
+        orphan = call->orphan;
+      }
+      call->ended_signal.notify_all();
+      if (orphan != nullptr) destroy_producer(orphan);
+    }).detach();
+  } catch (const std::system_error& e) {
     rd_kafka_topic_partition_list_destroy(offsets);
-    rd_kafka_consumer_group_metadata_destroy(group);
-    rd_kafka_t* orphan = nullptr;
-    {
-      std::lock_guard lock(call->mutex);
-      if (error != nullptr) call->refusal = take_message(error);
-      call->ended = true;
-      orphan = call->orphan;
-    }
-    call->ended_signal.notify_all();
-    if (orphan != nullptr) destroy_producer(orphan);
-  }).detach();
+    return unavailable("the batch did not reach Kafka topic " + options_.topic,
+                       std::string("no thread for the group's offsets: ") + e.what());
+  }
+  owned_group.release();  // the thread destroys it
   std::unique_lock lock(call->mutex);
   if (!call->ended_signal.wait_until(lock, deadline, [&] { return call->ended; })) {
     offsets_call_ = call;
