@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/decide.h"
+#include "engine/replay.h"
 #include "engine/store/rocks_kv.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
@@ -14,10 +15,6 @@
 namespace dispatch {
 namespace {
 using json = nlohmann::json;
-
-// Events replayed per write during rebuild and catch-up: large enough to amortise the write,
-// small enough that the pending WriteSet stays a few tens of megabytes.
-constexpr std::uint64_t kReplayChunk = 20000;
 
 json error_reply(const Command& command, const Error& error) {
   return json{{"ok", false}, {"id", command.id}, {"error", to_json(error)}};
@@ -72,43 +69,6 @@ std::string printable_key(std::string_view key) {
   return out;
 }
 
-// Replays the log from `from` into the projections of `target`, reading events from `source`.
-Status replay(const EventLog& log, Kv& target, Org& org, Position from, const Progress& progress) {
-  Projector projector(org);
-  WriteSet writes;
-  std::uint64_t done = 0;
-  const std::uint64_t total = log.records_from(from);
-  std::optional<Error> failure;
-  Status read = log.read_ahead(from, [&](const Event& event) {
-    Status s = projector.stage(event, target, writes);
-    if (!s.ok()) {
-      failure = s.error();
-      return false;
-    }
-    if (++done % kReplayChunk == 0) {
-      s = projector.flush(target, writes);
-      Status w = s.ok() ? target.write_unlogged(writes) : s;
-      if (!w.ok()) {
-        failure = w.error();
-        return false;
-      }
-      writes.clear();
-      if (progress) progress(done, total);
-    }
-    return true;
-  });
-  if (!read.ok()) return read;
-  if (failure) return *failure;
-  Status flushed = projector.flush(target, writes);
-  if (!flushed.ok()) return flushed;
-  // Each write records the position it reached (m/applied) with its projections, so a crash
-  // before the sync leaves projections as of some position, and the next open replays the rest.
-  Status w = target.write_unlogged(writes);
-  if (w.ok()) w = target.sync_unlogged();
-  if (!w.ok()) return w;
-  if (progress) progress(done, total);
-  return Status::success();
-}
 }  // namespace
 
 Clock system_clock() {

@@ -31,6 +31,7 @@
 #include "engine/command.h"
 #include "engine/log.h"
 #include "engine/org.h"
+#include "engine/replay.h"
 #include "engine/replication.h"
 #include "engine/status.h"
 #include "engine/store/kv.h"
@@ -68,9 +69,6 @@ struct EngineOptions {
 // committer waits for it).
 using CommitListener = std::function<void(const std::vector<Event>& events,
                                           const std::vector<std::vector<Membership>>& folders)>;
-
-// Progress of long runs (rebuild, verify): events done of total.
-using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 class Engine {
  public:
