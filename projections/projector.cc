@@ -184,7 +184,10 @@ Status Projector::stage(const Event& event, const Kv& kv, WriteSet& writes) {
   OrderId id = event.order_id();
   auto it = staged_.find(id);
   if (it == staged_.end()) {
-    auto before = read_order(OverlayReader(kv, writes), id);
+    // A stream's first event creates the order, so there is no view to read: a replay into an
+    // empty store would otherwise look up, and miss, every order once.
+    auto before = event.version == Version(1) ? std::optional<OrderState>()
+                                              : read_order(OverlayReader(kv, writes), id);
     if (!before.ok()) return before.error();
     OrderState now = evolve(*before, event, org_);
     staged_.emplace(id, Staged{std::move(*before), std::move(now)});
