@@ -322,6 +322,9 @@ Result<std::vector<ReceivedRecord>> Engine::apply_received(std::vector<ReceivedR
   std::map<std::uint32_t, std::int64_t> offsets = next_offsets_;
   Projector projector(org_, &projection_cache_);
   Status s = Status::success();
+  // A record the log refuses: the records before it are kept, so an audit's copy of the topic
+  // holds, and verifies, everything up to it.
+  std::optional<Error> refused;
   std::vector<ReceivedRecord> waiting;
   std::set<std::uint32_t> held_back;  // partitions whose next record waits for chain 0
   for (auto& record : records) {
@@ -339,16 +342,21 @@ Result<std::vector<ReceivedRecord>> Engine::apply_received(std::vector<ReceivedR
       waiting.push_back(std::move(record));
       continue;
     }
+    auto staged = log_.stage_received(record.value, record.partition, writes);
+    if (!staged.ok()) {
+      Error e = make_error(staged.error().code, staged.error().message + " (partition " +
+                                                    std::to_string(record.partition) + ", offset " +
+                                                    std::to_string(record.offset) + ")");
+      if (e.code == ErrorCode::unavailable) {
+        s = std::move(e);
+      } else {
+        refused = std::move(e);
+      }
+      break;
+    }
     offsets[record.partition] = record.offset + 1;
     writes.put(Space::replica, next_offset_key(record.partition),
                encode_be64(static_cast<std::uint64_t>(record.offset + 1)));
-    auto staged = log_.stage_received(record.value, record.partition, writes);
-    if (!staged.ok()) {
-      s = make_error(staged.error().code, staged.error().message + " (partition " +
-                                              std::to_string(record.partition) + ", offset " +
-                                              std::to_string(record.offset) + ")");
-      break;
-    }
     if (!staged->has_value()) continue;  // published by this node, which holds it already
     const Event& event = **staged;
     std::unique_lock<std::shared_mutex> lock(org_mutex_, std::defer_lock);
@@ -386,6 +394,7 @@ Result<std::vector<ReceivedRecord>> Engine::apply_received(std::vector<ReceivedR
   projection_cache_.commit(writes);
   next_offsets_ = std::move(offsets);
   tell_listeners(batch_events_, batch_folders_);
+  if (refused) return *refused;
   return waiting;
 }
 

@@ -124,8 +124,8 @@ class Engine {
   // Returns the records that must wait for chain 0 to reach their org_head, with every later
   // record of their partitions, in order: hand them in again once more has been received.
   // Errors: `conflict` or `invalid` naming the record when the store and the shared log disagree
-  // (nothing of the call is kept; the replica must not go on); `unavailable` when the store
-  // cannot be written.
+  // (the records before it are kept, as if they had come alone, and the replica must not go on);
+  // `unavailable` when the store cannot be written (nothing of the call is kept).
   std::future<Result<std::vector<ReceivedRecord>>> receive(std::vector<ReceivedRecord> records);
   // Per partition, the offset after the last record applied from the shared log.
   Result<std::map<std::uint32_t, std::int64_t>> next_offsets() const;
