@@ -35,32 +35,40 @@ int usage(const std::string& message) {
 // With --log kafka: a scratch copy of the topic, removed when the audit ends.
 struct TopicCopy {
   std::string dir;
+  // The record the copy refused (a changed, forged or misplaced record); the copy then holds the
+  // records before it. `audit verify` reports it as a problem; the other audits cannot run.
+  std::optional<Error> refused;
   ~TopicCopy() {
     std::error_code ignored;
     if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
   }
 };
 
-// Copies the topic --topic names into a new scratch directory (engine/kafka/node.h); "" after
-// saying why it could not.
+// Copies the topic --topic names into a new scratch directory (engine/kafka/node.h) and returns
+// the copy's store; "" after reporting why there is none.
 std::string copy_topic(const Args& args, TopicCopy& copy) {
   auto options = kafka_options(args);
   if (!options.ok()) return "";
+  const std::string topic = "the Kafka topic " + options->topic;
   std::string scratch = (std::filesystem::temp_directory_path() / "dispatch-audit-XXXXXX").string();
   if (::mkdtemp(scratch.data()) == nullptr) {
-    std::cerr << "dispatchctl audit: cannot make a scratch directory in "
-              << std::filesystem::temp_directory_path() << '\n';
+    print_store_error(
+        args, topic,
+        make_error(ErrorCode::unavailable, "no scratch directory can be made in " +
+                                               std::filesystem::temp_directory_path().string()));
     return "";
   }
   copy.dir = scratch;
   ProgressBar bar("audit: reading Kafka topic " + options->topic);
   Status copied = kafka::copy_topic(scratch + "/store", *options);
-  if (!copied.ok()) {
-    std::cerr << "dispatchctl audit: the Kafka topic " << options->topic
-              << " cannot be read whole: " << copied.error().message << '\n';
-    return "";
+  if (copied.ok()) return scratch + "/store";
+  const Error& e = copied.error();
+  if (e.code == ErrorCode::invalid || e.code == ErrorCode::conflict) {
+    copy.refused = make_error(e.code, topic + " cannot be read whole: " + e.message);
+    return scratch + "/store";
   }
-  return scratch + "/store";
+  print_store_error(args, topic, e);
+  return "";
 }
 
 // Read-only: no lock is taken, so this works beside a running writer and cannot change the store.
@@ -83,7 +91,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-int run_verify(const Args& args, const Kv& kv) {
+// `refused`: the record of a Kafka topic its copy stopped at (TopicCopy). The report then covers
+// the records the copy holds, and the refusal is its last problem.
+int run_verify(const Args& args, const Kv& kv, const std::optional<Error>& refused) {
   std::optional<LogHead> expected;
   if (auto text = args.option("expect-head")) {
     auto head = audit::parse_head(*text);
@@ -105,7 +115,8 @@ int run_verify(const Args& args, const Kv& kv) {
     if (!extends.ok()) return print_error(args, extends.error());
     problems.insert(problems.end(), extends->begin(), extends->end());
   }
-  json report{{"ok", problems.empty()},
+  const bool ok = problems.empty() && !refused;
+  json report{{"ok", ok},
               {"events", chain->events},
               {"head", {{"position", chain->head.position}, {"hash", chain->head.hash}}},
               {"problems", json::array()},
@@ -117,16 +128,23 @@ int run_verify(const Args& args, const Kv& kv) {
     report["problems"].push_back(
         json{{"where", "log"}, {"position", p.position}, {"message", p.what}});
   }
+  if (refused) {
+    report["problems"].push_back(
+        json{{"where", "log"},
+             {"message", refused->message +
+                             "; the audit stops there: the records read after it are not in "
+                             "this report"}});
+  }
   if (args.flag("json")) {
     std::cout << json_line(report) << '\n';
   } else {
     print_verify(std::cout, report);
-    if (expected && problems.empty()) {
+    if (expected && ok) {
       std::cout << "The log extends the expected head " << expected->position.value() << ':'
                 << expected->hash << ".\n";
     }
   }
-  return problems.empty() ? kExitOk : kExitRefused;
+  return ok ? kExitOk : kExitRefused;
 }
 
 int run_as_of(const Args& args, const Kv& kv) {
@@ -365,7 +383,11 @@ int run_audit(const Args& args) {
   TopicCopy copy;
   auto kv = open_store(args, copy);
   if (!kv) return kExitStore;
-  if (sub == "verify") return run_verify(args, *kv);
+  if (sub == "verify") return run_verify(args, *kv, copy.refused);
+  if (copy.refused) {
+    print_error(args, *copy.refused);
+    return kExitStore;
+  }
   if (sub == "as-of") return run_as_of(args, *kv);
   if (sub == "export") return run_export(args, *kv);
   return run_check_export(args, *kv);

@@ -7,6 +7,9 @@
 //   audit export (--order ID | --unit UNIT [--from TIME] [--to TIME]) [--format jsonl|csv]
 //                [--output FILE]                  stored records with positions and hashes
 //   audit check-export FILE                       each exported record against the log
+// With --log kafka they read a scratch copy of the topic, each record checked as a replica checks
+// it. A record the copy refuses ends the copy: verify reports it as its last problem, beside what
+// the copy holds; the other subcommands cannot run and say why.
 // Exit codes as subcommands.h: 0 sound / found, 1 problems or not found, 2 usage, 3 the store
 // cannot be used.
 #pragma once
