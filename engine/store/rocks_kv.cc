@@ -14,9 +14,6 @@
 //   the memtables, where point lookups often miss: commands (every new command id is looked up
 //   before it exists) and projections (order views, counters). The log and streams spaces are
 //   read by position or by prefix scans.
-// - Index and filter blocks are kept in that block cache too, partitioned, with only their top
-//   levels (and level 0's) pinned: held outside it, they grew with the store (opening a 2 GB store
-//   took 98 MB, against 42 MB now), and memory must not grow with the number of orders.
 // - Level compaction with dynamic level sizes; LZ4 when the library has it, else none; two
 //   background jobs for a small machine; memtables of all spaces capped together.
 // - max_open_files stays -1 (all table files opened at open), which also keeps a read-only
@@ -82,12 +79,6 @@ rocksdb::ColumnFamilyOptions cf_options(Space space, const std::shared_ptr<rocks
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
-  table.cache_index_and_filter_blocks = true;
-  table.cache_index_and_filter_blocks_with_high_priority = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
-  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
-  table.partition_filters = true;
-  table.pin_top_level_index_and_filter = true;
   if (space == Space::commands || space == Space::projections) {
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     cf.memtable_whole_key_filtering = true;
@@ -289,10 +280,7 @@ Result<std::unique_ptr<Kv>> open_rocks_kv(const std::string& dir, RocksOptions o
     fs::create_directories(dir, ec);  // RocksDB creates only the last directory of the path
   }
   rocksdb::DBOptions db = db_options(options);
-  rocksdb::LRUCacheOptions cache_options;
-  cache_options.capacity = kBlockCacheBytes;
-  cache_options.high_pri_pool_ratio = 0.5;
-  auto cache = rocksdb::NewLRUCache(cache_options);
+  auto cache = rocksdb::NewLRUCache(kBlockCacheBytes);
   // Every column family the store has must be opened (read-write), ours are created if missing.
   std::set<std::string> names{rocksdb::kDefaultColumnFamilyName};
   if (exists) {
