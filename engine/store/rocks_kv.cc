@@ -122,6 +122,10 @@ class RocksKv final : public Kv {
     auto* cf = family(space);
     if (cf == nullptr) return Status::success();
     rocksdb::ReadOptions read;
+    // A scan of a whole space (replay, verify, export) reads each block once: kept out of the
+    // cache, it would push out the index, filter and data blocks that commands and queries use,
+    // and grow the cache to its limit on every rebuild.
+    read.fill_cache = !prefix.empty();
     std::optional<std::string> end = prefix_successor(prefix);
     rocksdb::Slice upper;
     if (end) {
