@@ -300,10 +300,7 @@ ConnectorSession::~ConnectorSession() {
 Result<std::unique_ptr<ConnectorSession>> open_connector_session(const std::string& dir,
                                                                  EngineOptions options) {
   auto session = std::make_unique<ConnectorSession>();
-  RocksOptions rocks;
-  rocks.read_only = options.read_only;
-  rocks.create_if_missing = !options.read_only;
-  auto kv = open_rocks_kv(dir, rocks);
+  auto kv = open_rocks_kv(dir, store_options(options));
   if (!kv.ok()) return kv.error();
   session->kv = std::move(kv.value());
   auto engine = Engine::open(std::make_unique<ForwardingKv>(*session->kv), std::move(options));

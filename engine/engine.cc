@@ -133,11 +133,14 @@ Status record_reply_part(const OverlayReader& reader, WriteSet& writes, const Ev
 Engine::Engine(std::unique_ptr<Kv> kv, EngineOptions options)
     : kv_(std::move(kv)), options_(std::move(options)), log_(*kv_) {}
 
+RocksOptions store_options(const EngineOptions& options) {
+  return RocksOptions{.read_only = options.read_only,
+                      .create_if_missing = options.create_if_missing && !options.read_only,
+                      .cache_bytes = options.cache_bytes};
+}
+
 Result<std::unique_ptr<Engine>> Engine::open(const std::string& dir, EngineOptions options) {
-  RocksOptions rocks;
-  rocks.read_only = options.read_only;
-  rocks.create_if_missing = options.create_if_missing && !options.read_only;
-  auto kv = open_rocks_kv(dir, rocks);
+  auto kv = open_rocks_kv(dir, store_options(options));
   if (!kv.ok()) return kv.error();
   return open(std::move(kv.value()), std::move(options));
 }

@@ -35,6 +35,7 @@
 #include "engine/replication.h"
 #include "engine/status.h"
 #include "engine/store/kv.h"
+#include "engine/store/rocks_kv.h"
 #include "projections/folders.h"
 #include "projections/projection_cache.h"
 #include "projections/search.h"
@@ -61,7 +62,13 @@ struct EngineOptions {
   // Commands also wait (`unavailable`) until the replica has caught up with the shared log (see
   // receive and caught_up): at open, and after a publish failed.
   std::shared_ptr<LogPublisher> publisher;
+  // The store's block cache, for open(dir) (RocksOptions::cache_bytes says what it bounds).
+  std::size_t cache_bytes = kDefaultCacheBytes;
 };
+
+// How open(dir) opens the store for `options`; for callers that open the store themselves and
+// hand the engine a view of it.
+RocksOptions store_options(const EngineOptions& options);
 
 // Told, on the committer thread after each durable batch, the batch's events in log order and,
 // for each event, the folders whose contents it changed (the order's folders before and after

@@ -14,6 +14,12 @@
 //   the memtables, where point lookups often miss: commands (every new command id is looked up
 //   before it exists) and projections (order views, counters). The log and streams spaces are
 //   read by position or by prefix scans.
+// - Index and filter blocks live in that cache too, in its high-priority pool (80% of it, so data
+//   blocks cannot push them out), partitioned so only the parts in use take room, with the top
+//   level and level 0's pinned. RocksDB's default keeps every open file's index and filter on
+//   the heap, where they grow with the store (about 35 MB per GB of table files) without bound.
+//   A 64 MB cache with half for them was tried and cost 15% of the durable events per second at a
+//   million orders: the parts in use did not fit (README.md, "Measured").
 // - Level compaction with dynamic level sizes; LZ4 when the library has it, else none; two
 //   background jobs for a small machine; memtables of all spaces capped together.
 // - max_open_files stays -1 (all table files opened at open), which also keeps a read-only
@@ -38,7 +44,6 @@
 namespace dispatch {
 namespace {
 
-constexpr std::size_t kBlockCacheBytes = 64 << 20;
 constexpr std::size_t kAllMemtablesBytes = 128 << 20;
 
 rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
@@ -79,6 +84,12 @@ rocksdb::ColumnFamilyOptions cf_options(Space space, const std::shared_ptr<rocks
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.pin_top_level_index_and_filter = true;
   if (space == Space::commands || space == Space::projections) {
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     cf.memtable_whole_key_filtering = true;
@@ -284,7 +295,10 @@ Result<std::unique_ptr<Kv>> open_rocks_kv(const std::string& dir, RocksOptions o
     fs::create_directories(dir, ec);  // RocksDB creates only the last directory of the path
   }
   rocksdb::DBOptions db = db_options(options);
-  auto cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  rocksdb::LRUCacheOptions cache_options;
+  cache_options.capacity = options.cache_bytes;
+  cache_options.high_pri_pool_ratio = 0.8;
+  auto cache = rocksdb::NewLRUCache(cache_options);
   // Every column family the store has must be opened (read-write), ours are created if missing.
   std::set<std::string> names{rocksdb::kDefaultColumnFamilyName};
   if (exists) {

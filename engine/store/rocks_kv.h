@@ -7,6 +7,7 @@
 // group. write(…, false) survives a crash of the process but not of the machine.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -14,6 +15,11 @@
 #include "engine/store/kv.h"
 
 namespace dispatch {
+
+// The block cache a store gets unless told otherwise: about what the data blocks' cache and the
+// index and filter blocks outside it took together at a million orders of tools/bench (a 6 GB
+// store), where it keeps the rate of commands (README.md, "Measured").
+inline constexpr std::size_t kDefaultCacheBytes = std::size_t{128} << 20;
 
 struct RocksOptions {
   // Opens with DB::OpenForReadOnly: works while another process has the store open, sees the
@@ -24,6 +30,11 @@ struct RocksOptions {
   bool read_only = false;
   // Creates the directory and an empty store when there is none (ignored when read_only).
   bool create_if_missing = true;
+  // The block cache every space shares. It holds the table files' data blocks and also their
+  // index and bloom filter blocks (kept ahead of data blocks), so the store's memory stays near
+  // this plus its memtables (128 MB) however many orders it holds. When the index and filters of
+  // the files in use do not fit, lookups read them from disk again and commands slow down.
+  std::size_t cache_bytes = kDefaultCacheBytes;
 };
 
 // Opens the store in `dir`. Errors, all with a sentence naming `dir`:

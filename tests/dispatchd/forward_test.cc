@@ -127,6 +127,14 @@ std::string code_of_status(const Result<T>& result) {
   return result.ok() ? "ok" : std::string(to_string(result.error().code));
 }
 
+// dispatchd's settings from these flags, as its command line gives them.
+Result<DaemonConfig> parse_flags(std::vector<std::string> args) {
+  args.insert(args.begin(), "dispatchd");
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  return parse_config(static_cast<int>(argv.size()), argv.data());
+}
+
 }  // namespace
 
 // A serving decider, and a follower that does not decide and forwards to it.
@@ -309,28 +317,37 @@ BOOST_AUTO_TEST_CASE(peers_need_a_kafka_log_a_cluster_key_and_tcp_endpoints) {
   testing::TempDir dir;
   const std::string key_file = dir.path() + "/key";
   std::ofstream(key_file) << kKey << "\n";
-  auto parse = [](std::vector<std::string> args) {
-    args.insert(args.begin(), "dispatchd");
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    return parse_config(static_cast<int>(argv.size()), argv.data());
-  };
   auto message_of = [](const Result<DaemonConfig>& config) {
     return config.ok() ? std::string("ok") : config.error().message;
   };
   const std::string peer = "tcp://10.0.0.2:5570";
-  auto embedded = parse({"--peers", peer, "--cluster-key-file", key_file});
+  auto embedded = parse_flags({"--peers", peer, "--cluster-key-file", key_file});
   BOOST_TEST(message_of(embedded).find("--log kafka") != std::string::npos, message_of(embedded));
-  auto no_key = parse({"--log", "kafka", "--peers", peer});
+  auto no_key = parse_flags({"--log", "kafka", "--peers", peer});
   BOOST_TEST(message_of(no_key).find("--cluster-key-file") != std::string::npos,
              message_of(no_key));
-  auto wildcard = parse({"--log", "kafka", "--peers", "tcp://127.0.0.1:*"});
+  auto wildcard = parse_flags({"--log", "kafka", "--peers", "tcp://127.0.0.1:*"});
   BOOST_TEST(message_of(wildcard).find("tcp://HOST:PORT") != std::string::npos);
-  auto good = parse(
+  auto good = parse_flags(
       {"--log", "kafka", "--peers", peer + ",tcp://10.0.0.3:5570", "--cluster-key-file", key_file});
   BOOST_TEST_REQUIRE(good.ok(), message_of(good));
   BOOST_TEST(good->peers == (std::vector<std::string>{peer, "tcp://10.0.0.3:5570"}));
   BOOST_TEST(good->service.cluster_key == kKey);
+}
+
+BOOST_AUTO_TEST_CASE(the_store_cache_is_a_setting_in_mebibytes_within_bounds) {
+  auto defaults = parse_flags({});
+  BOOST_TEST_REQUIRE(defaults.ok());
+  BOOST_TEST(defaults->cache_mb << 20 == kDefaultCacheBytes);
+  auto set = parse_flags({"--cache-mb", "1024"});
+  BOOST_TEST_REQUIRE(set.ok());
+  BOOST_TEST(set->cache_mb == 1024u);
+  for (const std::string bad : {"0", "4", "2000000", "lots", "-1"}) {
+    auto refused = parse_flags({"--cache-mb", bad});
+    BOOST_TEST_REQUIRE(!refused.ok(), bad);
+    BOOST_TEST(refused.error().message.find("--cache-mb") != std::string::npos,
+               refused.error().message);
+  }
 }
 
 // A JPEG as far as the photo store judges (its first bytes), different for each `n`.

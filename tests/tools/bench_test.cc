@@ -8,8 +8,9 @@
 using namespace dispatch::testing;
 
 BOOST_AUTO_TEST_CASE(a_small_run_reports_every_measure_of_the_embedded_log) {
-  auto report = run_bench(40, "--clients 4", "embedded");
+  auto report = run_bench(40, "--clients 4 --cache-mb 16", "embedded");
   BOOST_TEST(report["via"] == "engine");
+  BOOST_TEST(report["cache_mb"] == 16);
 }
 
 BOOST_AUTO_TEST_CASE(a_small_run_through_the_wire_reports_every_measure) {
@@ -33,6 +34,7 @@ BOOST_AUTO_TEST_CASE(arguments_it_cannot_use_are_refused_by_name) {
                         Case{"--orders 0", "--orders takes a whole number from 4"},
                         Case{"--orders 10", "--orders takes a multiple of 4"},
                         Case{"--clients 0", "--clients takes a whole number from 1"},
+                        Case{"--cache-mb 4", "--cache-mb takes a whole number from 8"},
                         Case{"--frobnicate", "unknown argument --frobnicate"}}) {
     BOOST_TEST_CONTEXT(c.arguments) {
       Output o = run(dispatch_bench() + " " + c.arguments + " 2>&1");

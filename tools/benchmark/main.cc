@@ -68,7 +68,8 @@ struct Options {
   bool json_only = false;
   std::string data;
   bool keep = false;
-  std::string via = "engine";  // or "zmq": through dispatchd's wire
+  std::size_t cache_mb = kDefaultCacheBytes >> 20;  // the store's block cache, as dispatchd's
+  std::string via = "engine";                       // or "zmq": through dispatchd's wire
   bool kafka_log = false;
   kafka::KafkaOptions kafka;
 };
@@ -335,7 +336,9 @@ int run(const Options& o) {
   std::function<Durable()> durable;
   if (o.kafka_log) {
     say(o, "the log is Kafka topic " + o.kafka.topic + " at " + o.kafka.brokers);
-    auto opened = kafka::KafkaNode::open(dir + "/store", o.kafka);
+    EngineOptions options;
+    options.cache_bytes = o.cache_mb << 20;
+    auto opened = kafka::KafkaNode::open(dir + "/store", o.kafka, options);
     if (!opened.ok()) {
       std::cerr << "bench: " << opened.error().message << '\n';
       return 3;
@@ -346,7 +349,7 @@ int run(const Options& o) {
       return Durable{c.records, c.transactions, c.transactions, c.bytes};
     };
   } else {
-    auto kv = open_rocks_kv(dir + "/store", RocksOptions{});
+    auto kv = open_rocks_kv(dir + "/store", RocksOptions{.cache_bytes = o.cache_mb << 20});
     if (!kv.ok()) {
       std::cerr << "bench: " << kv.error().message << '\n';
       return 3;
@@ -477,6 +480,7 @@ int run(const Options& o) {
               {"events", events},
               {"commands", full.commands},
               {"clients", o.clients},
+              {"cache_mb", o.cache_mb},
               {"refused", full.refused + half.refused},
               {"seconds", full.seconds},
               {"commands_per_s", commands_per_s},
@@ -551,6 +555,8 @@ int main(int argc, char** argv) {
       o.json_only = true;
     } else if (a == "--data") {
       o.data = value();
+    } else if (a == "--cache-mb") {
+      o.cache_mb = count(8, std::uint64_t{1} << 20);
     } else if (a == "--keep") {
       o.keep = true;
     } else if (a == "--via") {
@@ -576,10 +582,12 @@ int main(int argc, char** argv) {
     } else if (a == "--help") {
       std::cout
           << "usage: tools/bench [--orders N] [--clients C] [--via engine|zmq] [--json]\n"
-             "                   [--data DIR] [--keep] [--log embedded|kafka [KAFKA FLAGS]]\n"
+             "                   [--data DIR] [--keep] [--cache-mb N]\n"
+             "                   [--log embedded|kafka [KAFKA FLAGS]]\n"
              "Drives N orders (default 200000) through their whole lifecycle from C clients\n"
              "(default 8) in-process, then a half-rate run, queries, a rebuild, and a bare\n"
              "RocksDB baseline writing the same bytes in synced batches of the same size.\n"
+             "--cache-mb sets the store's block cache, as dispatchd's flag does (default 128).\n"
              "With --via zmq the commands go through dispatchd's wire (its service and\n"
              "sockets in this process, over loopback TCP), each client with its own socket\n"
              "and the sessions of the accounts it acts as.\n"

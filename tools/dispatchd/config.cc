@@ -24,6 +24,9 @@ answered, and everything acknowledged is durable.
 
 options (each also a key of the JSON configuration file, with _ for -):
   --data DIR               the store (default ./var; created when missing)
+  --cache-mb N             the store's block cache in MiB (default 128): the store's memory stays
+                           near this plus 128 MiB of memtables however large it grows; a cache
+                           too small for the index and filters in use slows commands down
   --listen ENDPOINT        requests (default tcp://127.0.0.1:5570; tcp://127.0.0.1:* for any port)
   --publish ENDPOINT       notices (default tcp://127.0.0.1:5571)
   --log-level LEVEL        error, warn, info (default) or debug; the log goes to stderr
@@ -90,6 +93,13 @@ Result<std::uint64_t> number(const std::string& name, const std::string& text) {
 Status apply(DaemonConfig& c, const std::string& name, const std::string& value) {
   if (name == "data") {
     c.data = value;
+  } else if (name == "cache-mb") {
+    auto n = number(name, value);
+    if (!n.ok()) return n.error();
+    if (*n < 8 || *n > (std::uint64_t{1} << 20)) {
+      return bad("--cache-mb must be between 8 and 1048576 (MiB)");
+    }
+    c.cache_mb = *n;
   } else if (name == "listen") {
     c.server.listen = value;
   } else if (name == "publish") {

@@ -7,6 +7,7 @@
 #include "connectors/kafka_source.h"
 #include "engine/kafka/kafka_log.h"
 #include "engine/status.h"
+#include "engine/store/rocks_kv.h"
 #include "tools/dispatchd/http.h"
 #include "tools/dispatchd/log.h"
 #include "tools/dispatchd/server.h"
@@ -16,6 +17,7 @@ namespace dispatch::daemon {
 
 struct DaemonConfig {
   std::string data = "./var";
+  std::size_t cache_mb = kDefaultCacheBytes >> 20;  // --cache-mb: the store's block cache
   ServerOptions server;
   ServiceOptions service;
   HttpOptions http;  // http.listen == kHttpNone: no HTTP server

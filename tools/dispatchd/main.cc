@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
   // With connector topics, the embedded engine shares its store with the connectors' state.
   std::unique_ptr<connectors::ConnectorSession> with_connectors;
   const bool has_connectors = !config->connectors.topics.empty();
+  EngineOptions engine_options;
+  engine_options.cache_bytes = config->cache_mb << 20;
   if (has_connectors && config->kafka_log) {
     log(LogLevel::error,
         "connector topics need the embedded log: the connectors' state (the shop orders seen, "
@@ -88,8 +90,8 @@ int main(int argc, char** argv) {
                             config->kafka.brokers + "; this is node " + config->kafka.node);
     config->kafka.elect = true;  // the nodes of the group elect the one that decides
     auto opened = kafka::KafkaNode::open(
-        config->data, config->kafka, {}, [](const std::string& note) { log(LogLevel::info, note); },
-        &g_stop);
+        config->data, config->kafka, engine_options,
+        [](const std::string& note) { log(LogLevel::info, note); }, &g_stop);
     if (!opened.ok()) {
       log(LogLevel::error, "cannot serve " + config->data + " as a node of Kafka topic " +
                                config->kafka.topic + ": " + opened.error().message);
@@ -97,14 +99,14 @@ int main(int argc, char** argv) {
     }
     node = std::move(opened.value());
   } else if (has_connectors) {
-    auto opened = connectors::open_connector_session(config->data);
+    auto opened = connectors::open_connector_session(config->data, engine_options);
     if (!opened.ok()) {
       log(LogLevel::error, "cannot use the store " + config->data + ": " + opened.error().message);
       return 1;
     }
     with_connectors = std::move(opened.value());
   } else {
-    auto opened = Engine::open(config->data);
+    auto opened = Engine::open(config->data, engine_options);
     if (!opened.ok()) {
       log(LogLevel::error, "cannot use the store " + config->data + ": " + opened.error().message);
       return 1;
