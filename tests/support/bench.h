@@ -15,7 +15,8 @@ inline std::string dispatch_bench() { return binary_dir() + "/tools/benchmark/di
 
 // Runs the benchmark for `orders` orders (a multiple of 4: they go in groups) with --json and
 // `arguments`, and checks its report: every field issue 7 lists, the orders asked for, `log` as
-// given, nothing refused, every command at least one event, and a ratio that is the two rates'.
+// given, nothing refused, every command at least one event, a ratio that is the two rates', and
+// resident memory read during the load.
 inline nlohmann::json run_bench(std::uint64_t orders, const std::string& arguments,
                                 const std::string& log) {
   TempDir dir;
@@ -45,6 +46,16 @@ inline nlohmann::json run_bench(std::uint64_t orders, const std::string& argumen
   BOOST_TEST(report["p50_ms"].get<double>() <= report["p99_ms"].get<double>());
   BOOST_TEST(report["p99_ms"].get<double>() <= report["p999_ms"].get<double>());
   BOOST_TEST(report["events_per_sync"].get<std::uint64_t>() >= 1);
+  // Resident memory read during the full load, ending with a reading at its last order; the
+  // growth over the load's second half needs two readings there, which a run this short lacks.
+  const auto& resident = report["load_resident_mb"];
+  BOOST_TEST_REQUIRE(resident.is_array());
+  BOOST_TEST_REQUIRE(!resident.empty());
+  BOOST_TEST(resident.back()[0] == orders);
+  BOOST_TEST(resident.back()[1].get<double>() > 0);
+  BOOST_TEST(resident.back()[1].get<double>() <= report["peak_rss_mb"].get<double>() + 1);
+  BOOST_TEST_REQUIRE(report.contains("resident_growth_mb_per_100k_orders"));
+  if (resident.size() == 1) BOOST_TEST(report["resident_growth_mb_per_100k_orders"].is_null());
   BOOST_TEST(report["syncs"].get<std::uint64_t>() <= report["events"].get<std::uint64_t>());
   return report;
 }

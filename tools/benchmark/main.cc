@@ -22,6 +22,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -129,16 +130,49 @@ class Latencies {
   std::uint64_t total_ = 0;
 };
 
+// The process's resident memory now, in MiB (0 where /proc/self/statm cannot be read).
+double resident_mb() {
+  std::FILE* statm = std::fopen("/proc/self/statm", "r");
+  if (statm == nullptr) return 0;
+  unsigned long size = 0;
+  unsigned long resident = 0;
+  const int read = std::fscanf(statm, "%lu %lu", &size, &resident);
+  std::fclose(statm);
+  if (read != 2) return 0;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1 << 20);
+}
+
+// Resident memory against the orders a load had started when it was read.
+struct Resident {
+  std::uint64_t orders;
+  double mb;
+};
+
 struct Phase {
   Latencies latencies;
   std::uint64_t commands = 0;
   std::uint64_t refused = 0;
   double seconds = 0;
+  std::vector<Resident> resident;  // every 10 s and at the end
 };
+
+// MiB of resident memory gained per 100,000 orders over the second half of a load, once caches
+// have filled: from the first reading at or past half the orders to the last. nullopt when the
+// load was too short to read it twice in its second half.
+std::optional<double> growth_per_100k_orders(const std::vector<Resident>& resident) {
+  if (resident.empty()) return std::nullopt;
+  const std::uint64_t half = resident.back().orders / 2;
+  auto from = std::find_if(resident.begin(), resident.end(),
+                           [&](const Resident& r) { return r.orders >= half; });
+  const Resident& last = resident.back();
+  if (from == resident.end() || from->orders == last.orders) return std::nullopt;
+  return (last.mb - from->mb) * 100000 / static_cast<double>(last.orders - from->orders);
+}
 
 // Runs order groups [first_group, first_group + groups) from `clients` threads. With a rate
 // (commands per second over all clients), each client paces itself to its share. Every 10 s
-// `progress` gets a line saying how far the phase is (a full run takes most of an hour).
+// `progress` gets a line saying how far the phase is (a full run takes most of an hour) and the
+// resident memory, which the phase's `resident` keeps.
 Phase run_load(const std::function<Sender(int client)>& sender_of, const bench::Shape& shape,
                std::uint64_t first_group, std::uint64_t groups, int clients, double rate,
                const std::function<void(const std::string&)>& progress) {
@@ -158,9 +192,12 @@ Phase run_load(const std::function<Sender(int client)>& sender_of, const bench::
       const double elapsed = seconds(Clock::now() - start);
       const double per_s = commands.load() / elapsed;
       const double left = done > 0 ? elapsed * (groups - done) / done : 0;
+      const double mb = resident_mb();
+      phase.resident.push_back({done * 4, mb});
       progress(std::to_string(done * 4) + " of " + std::to_string(groups * 4) +
                " orders started, " + std::to_string(static_cast<long>(per_s)) +
-               " commands/s, about " + std::to_string(static_cast<long>(left)) + " s left");
+               " commands/s, about " + std::to_string(static_cast<long>(left)) + " s left, " +
+               std::to_string(static_cast<long>(mb)) + " MiB resident");
     }
   });
   std::vector<std::thread> threads;
@@ -196,7 +233,9 @@ Phase run_load(const std::function<Sender(int client)>& sender_of, const bench::
   }
   for (auto& t : threads) t.join();
   reporter.request_stop();
+  reporter.join();  // it writes phase.resident
   phase.seconds = seconds(Clock::now() - start);
+  phase.resident.push_back({groups * 4, resident_mb()});
   phase.commands = phase.latencies.count();
   return phase;
 }
@@ -474,6 +513,9 @@ int run(const Options& o) {
   double baseline = baseline_records_per_s(dir + "/baseline", events, record_bytes, group);
   if (!o.keep) fs::remove_all(dir);
 
+  json resident_samples = json::array();
+  for (const auto& r : full.resident) resident_samples.push_back({r.orders, r.mb});
+  const std::optional<double> growth = growth_per_100k_orders(full.resident);
   json report{{"orders", groups * 4},
               {"via", o.via},
               {"log", o.kafka_log ? "kafka" : "embedded"},
@@ -504,12 +546,20 @@ int run(const Options& o) {
               {"stats_p50_ms", percentile(stats, 0.5)},
               {"stats_p99_ms", percentile(stats, 0.99)},
               {"peak_rss_mb", peak_rss_mb},
+              {"load_resident_mb", resident_samples},
+              {"resident_growth_mb_per_100k_orders", growth ? json(*growth) : json(nullptr)},
               {"bytes_per_order", bytes_per_order},
               {"cores", std::thread::hardware_concurrency()}};
   if (!o.json_only) {
-    std::printf("%-26s %14s\n", "measure", "value");
+    std::printf("%-36s %14s\n", "measure", "value");
     for (const auto& [key, value] : report.items()) {
-      std::printf("%-26s %14s\n", key.c_str(), value.dump().c_str());
+      // The memory readings, a pair every 10 s, are for the JSON; the table gives the last.
+      const std::string shown = value.is_array() && !value.empty()
+                                    ? value.back()[1].dump() + " MiB at " + value.back()[0].dump() +
+                                          " orders (" + std::to_string(value.size()) +
+                                          (value.size() == 1 ? " reading)" : " readings)")
+                                    : value.dump();
+      std::printf("%-36s %14s\n", key.c_str(), shown.c_str());
     }
   }
   std::cout << report.dump() << std::endl;
