@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,10 @@ namespace dispatch {
 // index and filter blocks outside it took together at a million orders of tools/bench (a 6 GB
 // store), where it keeps the rate of commands (README.md, "Measured").
 inline constexpr std::size_t kDefaultCacheBytes = std::size_t{128} << 20;
+// The block cache sizes the tools accept, in MiB: below 8 the index and filter blocks of even a
+// small store do not fit; above a tebibyte the number is a typing mistake, not a machine.
+inline constexpr std::uint64_t kMinCacheMb = 8;
+inline constexpr std::uint64_t kMaxCacheMb = std::uint64_t{1} << 20;
 
 struct RocksOptions {
   // Opens with DB::OpenForReadOnly: works while another process has the store open, sees the

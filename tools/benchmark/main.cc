@@ -606,7 +606,7 @@ int main(int argc, char** argv) {
     } else if (a == "--data") {
       o.data = value();
     } else if (a == "--cache-mb") {
-      o.cache_mb = count(8, std::uint64_t{1} << 20);
+      o.cache_mb = count(kMinCacheMb, kMaxCacheMb);
     } else if (a == "--keep") {
       o.keep = true;
     } else if (a == "--via") {

@@ -96,8 +96,9 @@ Status apply(DaemonConfig& c, const std::string& name, const std::string& value)
   } else if (name == "cache-mb") {
     auto n = number(name, value);
     if (!n.ok()) return n.error();
-    if (*n < 8 || *n > (std::uint64_t{1} << 20)) {
-      return bad("--cache-mb must be between 8 and 1048576 (MiB)");
+    if (*n < kMinCacheMb || *n > kMaxCacheMb) {
+      return bad("--cache-mb must be between " + std::to_string(kMinCacheMb) + " and " +
+                 std::to_string(kMaxCacheMb) + " (MiB)");
     }
     c.cache_mb = *n;
   } else if (name == "listen") {
