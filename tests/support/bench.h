@@ -15,8 +15,8 @@ inline std::string dispatch_bench() { return binary_dir() + "/tools/benchmark/di
 
 // Runs the benchmark for `orders` orders (a multiple of 4: they go in groups) with --json and
 // `arguments`, and checks its report: every field issue 7 lists, the orders asked for, `log` as
-// given, nothing refused, every command at least one event, a ratio that is the two rates', and
-// resident memory read during the load.
+// given, nothing refused, every command at least one event, a ratio that is the two rates', the
+// baseline's write latency, and resident memory read during the load.
 inline nlohmann::json run_bench(std::uint64_t orders, const std::string& arguments,
                                 const std::string& log) {
   TempDir dir;
@@ -46,6 +46,10 @@ inline nlohmann::json run_bench(std::uint64_t orders, const std::string& argumen
   BOOST_TEST(report["p50_ms"].get<double>() <= report["p99_ms"].get<double>());
   BOOST_TEST(report["p99_ms"].get<double>() <= report["p999_ms"].get<double>());
   BOOST_TEST(report["events_per_sync"].get<std::uint64_t>() >= 1);
+  // The bare store's synced writes, timed one by one.
+  BOOST_TEST(report["baseline_write_p50_ms"].get<double>() > 0);
+  BOOST_TEST(report["baseline_write_p50_ms"].get<double>() <=
+             report["baseline_write_p99_ms"].get<double>());
   // Resident memory read during the full load, ending with a reading at its last order; the
   // growth over the load's second half needs two readings there, which a run this short lacks.
   const auto& resident = report["load_resident_mb"];
