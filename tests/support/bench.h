@@ -51,6 +51,9 @@ inline nlohmann::json run_bench(std::uint64_t orders, const std::string& argumen
   // from when it was sent.
   BOOST_TEST(report["half_load_since_due_p99_ms"].get<double>() >=
              report["half_load_p99_ms"].get<double>());
+  // The CPU's speed, read before the load and before the baseline.
+  BOOST_TEST(report["cpu_reference_per_s"].get<double>() > 0);
+  BOOST_TEST(report["cpu_reference_at_baseline_per_s"].get<double>() > 0);
   // The bare store's synced writes, timed one by one.
   BOOST_TEST(report["baseline_write_p50_ms"].get<double>() > 0);
   BOOST_TEST(report["baseline_write_p50_ms"].get<double>() <=

@@ -29,6 +29,7 @@
 
 #include "engine/accounts.h"
 #include "engine/engine.h"
+#include "engine/hash.h"
 #include "engine/kafka/node.h"
 #include "engine/store/rocks_kv.h"
 #include "tools/benchmark/load.h"
@@ -298,6 +299,27 @@ Baseline baseline(const std::string& dir, std::uint64_t records, std::uint64_t r
   return out;
 }
 
+// The machine's speed at a committer's kind of work, on one thread: building a small record's JSON,
+// printing it, reading it back and hashing it, per second. The baseline measures the disk; this
+// says how fast the CPU was in the same run, since the engine's rate follows the CPU (its
+// committer) and the baseline's the disk's syncs, and a shared machine can slow one alone.
+double cpu_reference_per_s() {
+  constexpr int kRecords = 100000;
+  std::size_t kept = 0;  // so the work cannot be optimised away
+  auto start = Clock::now();
+  for (int i = 0; i < kRecords; ++i) {
+    json record{{"position", i},
+                {"type", "OrderDispatched"},
+                {"order_id", "AZ" + std::to_string(100000000000ULL + i)},
+                {"unit", "S1000100"},
+                {"customer", {{"name", "客户"}, {"address", "香洲区" + std::to_string(i) + "号"}}}};
+    const std::string text = record.dump();
+    kept += json::parse(text).size() + sha256_hex(text).size();
+  }
+  const double s = seconds(Clock::now() - start);
+  return kept > 0 ? kRecords / s : 0;
+}
+
 template <class F>
 std::vector<double> time_each(int n, F&& f) {
   std::vector<double> out;
@@ -462,6 +484,7 @@ int run(const Options& o) {
   const std::uint64_t groups = std::max<std::uint64_t>(1, o.orders / 4);
   say(o, "full load: " + std::to_string(groups * 4) + " orders from " + std::to_string(o.clients) +
              " clients");
+  const double cpu_before_load = cpu_reference_per_s();
   const Durable durable_before = durable();
   Phase full = run_load(sender_of, shape, 0, groups, o.clients, 0,
                         [&](const std::string& line) { say(o, "full load: " + line); });
@@ -537,6 +560,7 @@ int run(const Options& o) {
       std::max<std::uint64_t>(1, bytes / std::max<std::uint64_t>(1, events));
   say(o, "baseline: " + std::to_string(events) + " records of " + std::to_string(record_bytes) +
              " bytes in synced batches of " + std::to_string(group));
+  const double cpu_before_baseline = cpu_reference_per_s();
   const Baseline bare = baseline(dir + "/baseline", events, record_bytes, group);
   if (!o.keep) fs::remove_all(dir);
 
@@ -562,6 +586,8 @@ int run(const Options& o) {
               {"baseline_records_per_s", bare.records_per_s},
               {"baseline_write_p50_ms", bare.writes.percentile(0.5)},
               {"baseline_write_p99_ms", bare.writes.percentile(0.99)},
+              {"cpu_reference_per_s", cpu_before_load},
+              {"cpu_reference_at_baseline_per_s", cpu_before_baseline},
               {"ratio", bare.records_per_s > 0 ? events_per_s / bare.records_per_s : 0.0},
               {"p50_ms", full.latencies.percentile(0.5)},
               {"p99_ms", full.latencies.percentile(0.99)},
@@ -669,6 +695,8 @@ int main(int argc, char** argv) {
              "(default 8) in-process, then a half-rate run, queries, a rebuild, and a bare\n"
              "RocksDB baseline writing the same bytes in synced batches of the same size,\n"
              "one after another (its write latency is the least a durable command can take).\n"
+             "cpu_reference_per_s times one thread's JSON and hashing work before the load and\n"
+             "before the baseline: the engine's rate follows the CPU, the baseline's the disk.\n"
              "--cache-mb sets the store's block cache, as dispatchd's flag does (default 128).\n"
              "With --via zmq the commands go through dispatchd's wire (its service and\n"
              "sockets in this process, over loopback TCP), each client with its own socket\n"
