@@ -58,6 +58,11 @@ inline nlohmann::json run_bench(std::uint64_t orders, const std::string& argumen
   BOOST_TEST(report["baseline_write_p50_ms"].get<double>() > 0);
   BOOST_TEST(report["baseline_write_p50_ms"].get<double>() <=
              report["baseline_write_p99_ms"].get<double>());
+  // The p99 is the upper edge of a bucket 1% wide; the slowest write is exact.
+  const double slowest = report["baseline_write_max_ms"].get<double>();
+  BOOST_TEST(slowest * 1.01 >= report["baseline_write_p99_ms"].get<double>());
+  // Stalls are the writes of 20 ms or more, so there are some exactly when the slowest is one.
+  BOOST_TEST((report["baseline_stalls_per_min"].get<double>() > 0) == (slowest >= 20));
   // Resident memory read during the full load, ending with a reading at its last order; the
   // growth over the load's second half needs two readings there, which a run this short lacks.
   const auto& resident = report["load_resident_mb"];

@@ -262,11 +262,18 @@ std::uint64_t directory_bytes(const std::string& dir) {
   return total;
 }
 
+// A synced write at least this slow is a stall of the disk: on these machines a bare fdatasync
+// loop, with nothing else running, stalls for 20 to 130 ms now and then, and every durable command
+// in flight waits it out.
+constexpr double kStallMs = 20;
+
 // What the bare store did: its rate, and the latency of each synced write, which bounds from below
-// what a durable command can take on this disk in this sitting.
+// what a durable command can take on this disk in this sitting, and its stalls (kStallMs).
 struct Baseline {
   double records_per_s = 0;
   Latencies writes;
+  double slowest_write_ms = 0;
+  double stalls_per_min = 0;
 };
 
 // The bare store: `records` records of `record_bytes` each, in synced batches of `group`, written
@@ -285,6 +292,7 @@ Baseline baseline(const std::string& dir, std::uint64_t records, std::uint64_t r
   sync.sync = true;
   auto start = Clock::now();
   std::uint64_t written = 0;
+  std::uint64_t stalls = 0;
   while (written < records) {
     rocksdb::WriteBatch batch;
     for (std::uint64_t i = 0; i < group && written < records; ++i, ++written) {
@@ -293,9 +301,14 @@ Baseline baseline(const std::string& dir, std::uint64_t records, std::uint64_t r
     auto t = Clock::now();
     rocksdb::Status wrote = db->Write(sync, &batch);
     if (!wrote.ok()) throw std::runtime_error("baseline store " + dir + ": " + wrote.ToString());
-    out.writes.add(ms(Clock::now() - t));
+    const double took = ms(Clock::now() - t);
+    out.writes.add(took);
+    out.slowest_write_ms = std::max(out.slowest_write_ms, took);
+    if (took >= kStallMs) ++stalls;
   }
-  out.records_per_s = static_cast<double>(records) / seconds(Clock::now() - start);
+  const double took_s = seconds(Clock::now() - start);
+  out.records_per_s = static_cast<double>(records) / took_s;
+  out.stalls_per_min = static_cast<double>(stalls) * 60 / took_s;
   return out;
 }
 
@@ -586,6 +599,8 @@ int run(const Options& o) {
               {"baseline_records_per_s", bare.records_per_s},
               {"baseline_write_p50_ms", bare.writes.percentile(0.5)},
               {"baseline_write_p99_ms", bare.writes.percentile(0.99)},
+              {"baseline_write_max_ms", bare.slowest_write_ms},
+              {"baseline_stalls_per_min", bare.stalls_per_min},
               {"cpu_reference_per_s", cpu_before_load},
               {"cpu_reference_at_baseline_per_s", cpu_before_baseline},
               {"ratio", bare.records_per_s > 0 ? events_per_s / bare.records_per_s : 0.0},
@@ -694,7 +709,8 @@ int main(int argc, char** argv) {
              "Drives N orders (default 200000) through their whole lifecycle from C clients\n"
              "(default 8) in-process, then a half-rate run, queries, a rebuild, and a bare\n"
              "RocksDB baseline writing the same bytes in synced batches of the same size,\n"
-             "one after another (its write latency is the least a durable command can take).\n"
+             "one after another (its write latency is the least a durable command can take;\n"
+             "baseline_stalls_per_min counts its writes of 20 ms or more, the disk's stalls).\n"
              "cpu_reference_per_s times one thread's JSON and hashing work before the load and\n"
              "before the baseline: the engine's rate follows the CPU, the baseline's the disk.\n"
              "--cache-mb sets the store's block cache, as dispatchd's flag does (default 128).\n"
