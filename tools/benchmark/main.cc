@@ -263,8 +263,8 @@ std::uint64_t directory_bytes(const std::string& dir) {
 }
 
 // A synced write at least this slow is a stall of the disk: on these machines a bare fdatasync
-// loop, with nothing else running, stalls for 20 to 130 ms now and then, and every durable command
-// in flight waits it out.
+// loop, with nothing else running, stalls for 20 to 150 ms tens of times a minute, and every
+// durable command in flight waits it out (README.md, "Measured"). The help text says 20 ms too.
 constexpr double kStallMs = 20;
 
 // What the bare store did: its rate, and the latency of each synced write, which bounds from below
