@@ -45,9 +45,9 @@ Result<std::optional<OrderState>> ProjectionCache::order(const OverlayReader& re
     }
     return load_order(reader, id);  // written by a projector that did not stage it here
   }
-  if (const auto* known = orders_.find(id, capacity_ / 2)) return *known;
+  if (const auto* known = orders_.find(id, order_capacity_ / 2)) return *known;
   auto loaded = load_order(reader, id);
-  if (loaded.ok()) orders_.put(id, *loaded, capacity_ / 2);
+  if (loaded.ok()) orders_.put(id, *loaded, order_capacity_ / 2);
   return loaded;
 }
 
@@ -56,9 +56,9 @@ Result<std::uint64_t> ProjectionCache::counter(const OverlayReader& reader, std:
   if (!counter_key(key) || reader.pending(Space::projections, key)) {
     return load_counter(reader, key);
   }
-  if (const auto* known = counters_.find(key, capacity_ / 2)) return *known;
+  if (const auto* known = counters_.find(key, counter_capacity_ / 2)) return *known;
   auto loaded = load_counter(reader, key);
-  if (loaded.ok()) counters_.put(std::string(key), *loaded, capacity_ / 2);
+  if (loaded.ok()) counters_.put(std::string(key), *loaded, counter_capacity_ / 2);
   return loaded;
 }
 
@@ -89,9 +89,9 @@ void ProjectionCache::commit(const WriteSet& stored) {
     }
   }
   for (auto& [id, order] : staged_orders_) {
-    orders_.put(id, std::optional<OrderState>(std::move(order)), capacity_ / 2);
+    orders_.put(id, std::optional<OrderState>(std::move(order)), order_capacity_ / 2);
   }
-  for (auto& [key, value] : staged_counters_) counters_.put(key, value, capacity_ / 2);
+  for (auto& [key, value] : staged_counters_) counters_.put(key, value, counter_capacity_ / 2);
   abort();
 }
 

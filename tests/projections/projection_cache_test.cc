@@ -141,3 +141,26 @@ BOOST_AUTO_TEST_CASE(the_cache_forgets_the_orders_read_least_recently_beyond_its
   store_order(*kv, changed);
   BOOST_TEST(cached(cache, *kv, first.order_id)->note == "changed behind the cache");
 }
+
+BOOST_AUTO_TEST_CASE(counters_have_a_capacity_of_their_own) {
+  auto kv = make_memory_kv();
+  ProjectionCache cache(/*order_capacity=*/4, /*counter_capacity=*/64);
+  const std::string key = keys::own_count(OwnerKind::unit, "S2100911", Folder::closed);
+  WriteSet stored;
+  stored.put(Space::projections, key, "3");
+  BOOST_REQUIRE(kv->write(stored, false).ok());
+  BOOST_TEST(counter(cache, *kv, key) == 3u);
+
+  // Changed behind the cache: while the cache keeps the counter, a read still says 3.
+  WriteSet behind;
+  behind.put(Space::projections, key, "9");
+  BOOST_REQUIRE(kv->write(behind, false).ok());
+  const auto other = [](int i) {
+    return keys::own_count(OwnerKind::unit, "U" + std::to_string(i), Folder::closed);
+  };
+  for (int i = 0; i < 20; ++i) BOOST_TEST(counter(cache, *kv, other(i)) == 0u);
+  BOOST_TEST(counter(cache, *kv, key) == 3u);  // 21 counters: far more than 4, within 64
+
+  for (int i = 20; i < 100; ++i) BOOST_TEST(counter(cache, *kv, other(i)) == 0u);
+  BOOST_TEST(counter(cache, *kv, key) == 9u);  // beyond 64: forgotten, read from the store
+}
