@@ -25,6 +25,7 @@ std::string folder_entry_key(const Membership& m, const OrderState& order) {
 // creation and the events that change its holder, its technicians or its customer change any.
 void update_search_index(const std::optional<OrderState>& before, const OrderState& after,
                          const Org& org, WriteSet& writes) {
+  if (before && same_search_index_entries(*before, after)) return;
   using Entries = std::vector<std::pair<std::string, std::string>>;
   const Entries old_entries = before ? search_index_entries(*before, org) : Entries{};
   const Entries new_entries = search_index_entries(after, org);

@@ -366,8 +366,39 @@ Result<json> query_search(const Kv& kv, const Org& org, const AccountId& viewer,
   return pager.page();
 }
 
+// Keep in step with search_index_entries below: every field it reads is compared here.
+bool same_search_index_entries(const OrderState& a, const OrderState& b) {
+  const auto platform_order_id = [](const OrderState& o) -> std::string_view {
+    return o.source ? std::string_view(o.source->platform_order_id) : std::string_view();
+  };
+  // The index holds the set of photo references the units name, not the units.
+  const auto photos = [](const OrderState& o) {
+    std::set<std::string_view> refs;
+    for (const CapturedUnit& unit : o.units) {
+      for (const auto& photo : unit.photos) {
+        if (!photo.empty()) refs.insert(photo);
+      }
+    }
+    return refs;
+  };
+  const auto same_photos = [&] {
+    const auto same_unit_photos = [](const CapturedUnit& x, const CapturedUnit& y) {
+      return x.photos == y.photos;
+    };
+    return std::equal(a.units.begin(), a.units.end(), b.units.begin(), b.units.end(),
+                      same_unit_photos) ||
+           photos(a) == photos(b);
+  };
+  return a.order_id == b.order_id && a.created_at == b.created_at &&
+         a.customer.phone == b.customer.phone && a.customer.name == b.customer.name &&
+         platform_order_id(a) == platform_order_id(b) && a.holder == b.holder &&
+         a.creator == b.creator && a.primary == b.primary && a.assistants == b.assistants &&
+         same_photos();
+}
+
 std::vector<std::pair<std::string, std::string>> search_index_entries(const OrderState& order,
                                                                       const Org& org) {
+  // Reads only what same_search_index_entries above compares.
   const std::string created = created_key(instant_of(order.created_at));
   const std::string tail = created + order.order_id.str();
   std::vector<std::pair<std::string, std::string>> entries;

@@ -80,5 +80,10 @@ Result<nlohmann::json> query_search(const Kv& kv, const Org& org, const AccountI
 // change for a unit already in it).
 std::vector<std::pair<std::string, std::string>> search_index_entries(const OrderState& order,
                                                                       const Org& org);
+// Whether two states of an order call for the same search index entries: whether every field
+// search_index_entries reads is equal in both (with the same `org`). Most events (acceptance,
+// check-in, feedback, completion) change none of them, and the projector then skips computing
+// the entries twice, which took 4% of the committer's time.
+bool same_search_index_entries(const OrderState& a, const OrderState& b);
 
 }  // namespace dispatch
