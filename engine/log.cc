@@ -22,12 +22,29 @@ std::string at_position(std::uint64_t p) { return "position " + std::to_string(p
 
 // The stored record of `event` chained after `prev_hash`, and its hash. Throws json::exception
 // when a string of the event is not UTF-8.
+// The record is dump() of an object: "{", its members in key order as `"key":value` joined by
+// ",", "}". The members are printed once, and the record is that text with the "hash" member put
+// in its place, instead of the whole document printed again (2.5% of the committer's time).
 std::pair<std::string, std::string> make_record(const Event& event, const std::string& prev_hash) {
   json record = to_json(event);
   record["prev_hash"] = prev_hash;
-  std::string hash = sha256_hex(record.dump());
-  record["hash"] = hash;
-  return {record.dump(), std::move(hash)};
+  std::string members;  // each followed by ","
+  std::size_t hash_at = std::string::npos;
+  for (const auto& [key, value] : record.items()) {
+    if (hash_at == std::string::npos && key > "hash") hash_at = members.size();
+    members += json(key).dump();
+    members += ':';
+    members += value.dump();
+    members += ',';
+  }
+  if (hash_at == std::string::npos) hash_at = members.size();
+  std::string unhashed = '{' + members;
+  unhashed.back() = '}';
+  std::string hash = sha256_hex(unhashed);
+  std::string stored =
+      '{' + members.substr(0, hash_at) + "\"hash\":\"" + hash + "\"," + members.substr(hash_at);
+  stored.back() = '}';
+  return {std::move(stored), std::move(hash)};
 }
 
 bool valid_stream_name(std::string_view stream) {

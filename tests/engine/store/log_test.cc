@@ -139,7 +139,8 @@ BOOST_AUTO_TEST_CASE(an_empty_log_has_the_genesis_head) {
 }
 
 BOOST_AUTO_TEST_CASE(staged_events_get_positions_and_chained_records) {
-  std::vector<Event> events{created("A"), created("B"), feedback("A", 2, "call first")};
+  // Text that JSON escapes, in members on both sides of "hash".
+  std::vector<Event> events{created("A"), created("B"), feedback("A", 2, "先 \"call\" first\n")};
   WriteSet writes;
   std::vector<std::string> raw;
   BOOST_TEST_REQUIRE(log.stage(events, writes, &raw).ok());
@@ -155,10 +156,13 @@ BOOST_AUTO_TEST_CASE(staged_events_get_positions_and_chained_records) {
   BOOST_TEST(first["position"] == 1);
   BOOST_TEST(first["type"] == "OrderCreated");
   std::string hash = first["hash"];
-  json without = first;
-  without.erase("hash");
-  BOOST_TEST(hash == sha256_hex(without.dump()));
-  BOOST_TEST(raw[0] == first.dump());
+  for (const std::string& text : raw) {
+    json record = json::parse(text);
+    BOOST_TEST(text == record.dump());
+    json without = record;
+    without.erase("hash");
+    BOOST_TEST(record["hash"] == sha256_hex(without.dump()));
+  }
   BOOST_TEST(json::parse(raw[1])["prev_hash"] == hash);
   BOOST_TEST(writes.pending(Space::streams, stream_key("order/A", Version(2))) ==
              std::optional<std::optional<std::string>>(encode_be64(3)));
