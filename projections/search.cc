@@ -301,6 +301,17 @@ Result<std::string> field_text(const json& request, const char* name) {
   return value;
 }
 
+// The photo references an order's units name, each once; an empty one is no reference.
+std::set<std::string_view> photo_refs(const OrderState& order) {
+  std::set<std::string_view> refs;
+  for (const CapturedUnit& unit : order.units) {
+    for (const auto& photo : unit.photos) {
+      if (!photo.empty()) refs.insert(photo);
+    }
+  }
+  return refs;
+}
+
 }  // namespace
 
 Result<SearchFilter> search_filter_from_json(const json& request) {
@@ -371,23 +382,13 @@ bool same_search_index_entries(const OrderState& a, const OrderState& b) {
   const auto platform_order_id = [](const OrderState& o) -> std::string_view {
     return o.source ? std::string_view(o.source->platform_order_id) : std::string_view();
   };
-  // The index holds the set of photo references the units name, not the units.
-  const auto photos = [](const OrderState& o) {
-    std::set<std::string_view> refs;
-    for (const CapturedUnit& unit : o.units) {
-      for (const auto& photo : unit.photos) {
-        if (!photo.empty()) refs.insert(photo);
-      }
-    }
-    return refs;
-  };
-  const auto same_photos = [&] {
+  const auto same_photos = [&] {  // the index holds the units' photo references, as a set
     const auto same_unit_photos = [](const CapturedUnit& x, const CapturedUnit& y) {
       return x.photos == y.photos;
     };
     return std::equal(a.units.begin(), a.units.end(), b.units.begin(), b.units.end(),
                       same_unit_photos) ||
-           photos(a) == photos(b);
+           photo_refs(a) == photo_refs(b);
   };
   return a.order_id == b.order_id && a.created_at == b.created_at &&
          a.customer.phone == b.customer.phone && a.customer.name == b.customer.name &&
@@ -413,11 +414,8 @@ std::vector<std::pair<std::string, std::string>> search_index_entries(const Orde
   if (order.source && !order.source->platform_order_id.empty()) {
     entries.emplace_back(index_prefix(kByPlatformId, order.source->platform_order_id) + tail, "");
   }
-  std::set<std::string> photos;
-  for (const CapturedUnit& unit : order.units)
-    photos.insert(unit.photos.begin(), unit.photos.end());
-  for (const auto& photo : photos) {
-    if (!photo.empty()) entries.emplace_back(index_prefix(kByPhoto, photo) + tail, "");
+  for (const std::string_view photo : photo_refs(order)) {
+    entries.emplace_back(index_prefix(kByPhoto, photo) + tail, "");
   }
   // The units that may see it (visibility.h): the holder, the creator, and every unit above them.
   std::set<std::string> units;
