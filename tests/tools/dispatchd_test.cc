@@ -196,6 +196,33 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_a_clear_error_and_the_daemon_keeps_serving) 
   BOOST_TEST(daemon.stop() == 0);
 }
 
+// Read-your-writes: "at_least" takes one position or a reply's "positions" as they are, and the
+// request waits for every one of them, not only the first or the highest.
+BOOST_AUTO_TEST_CASE(at_least_waits_for_every_position_it_is_given) {
+  TempDir dir;
+  set_admin_password(dir, dir / "store");
+  Daemon daemon(dir / "store");
+  WireClient wire(daemon.listen());
+  const std::uint64_t head = wire.request({{"op", "health"}})["head"]["position"];
+  BOOST_TEST_REQUIRE(head > 0u);
+  BOOST_TEST(wire.request({{"op", "health"}, {"at_least", head}})["ok"] == true);
+  BOOST_TEST(wire.request({{"op", "health"}, {"at_least", {head, 1}}})["ok"] == true);
+  BOOST_TEST(wire.request({{"op", "health"}, {"at_least", json::array()}})["ok"] == true);
+  for (const json& ahead : {json(head + 7), json({1, head + 7}), json({head + 7, 1})}) {
+    json waited = wire.request({{"op", "health"}, {"at_least", ahead}, {"wait_ms", 200}});
+    BOOST_TEST(waited["error"]["code"] == "unavailable", waited.dump());
+    BOOST_TEST(waited["error"]["message"].get<std::string>().find(std::to_string(head + 7)) !=
+                   std::string::npos,
+               waited.dump());
+  }
+  for (const json& bad : {json("1"), json({1, "2"}), json(-1), json({{"position", 1}})}) {
+    json refused = wire.request({{"op", "health"}, {"at_least", bad}});
+    BOOST_TEST(refused["error"]["code"] == "invalid", refused.dump());
+    BOOST_TEST(refused["error"]["field"] == "at_least", refused.dump());
+  }
+  BOOST_TEST(daemon.stop() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(notices_name_the_changed_folders_without_customer_data) {
   TempDir dir;
   set_admin_password(dir, dir / "store");

@@ -21,6 +21,22 @@ constexpr std::string_view kOps =
 // How long a request with "at_least" waits for this node to receive that position.
 constexpr std::chrono::seconds kAtLeastWait{5};
 
+// Waits until the engine has applied each of `positions`, all within `within`; the first one it
+// has not by then is the error. Entries that are not positions are skipped.
+Status wait_for_each(const Engine& engine, const json& positions,
+                     std::chrono::milliseconds within) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  for (const json& position : positions) {
+    if (!position.is_number_unsigned()) continue;
+    const auto left = std::max(std::chrono::milliseconds(0),
+                               std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   deadline - std::chrono::steady_clock::now()));
+    Status seen = engine.wait_for(Position(position.get<std::uint64_t>()), left);
+    if (!seen.ok()) return seen;
+  }
+  return Status::success();
+}
+
 Error invalid(std::string message, std::string field = {}) {
   return make_error(ErrorCode::invalid, std::move(message), std::move(field));
 }
@@ -196,8 +212,15 @@ Result<json> Service::dispatch(const json& request) {
   if (!op.ok()) return op.error();
   // Read-your-writes across the nodes of a shared log: first see the position the client saw.
   if (auto at_least = request.find("at_least"); at_least != request.end()) {
-    if (!at_least->is_number_unsigned()) {
-      return invalid("\"at_least\" must be a log position (a whole number)", "at_least");
+    // One position, or a reply's "positions" as they are: a batch's events may lie on several
+    // partitions, and the client has seen each.
+    const json positions = at_least->is_array() ? *at_least : json::array({*at_least});
+    for (const json& position : positions) {
+      if (!position.is_number_unsigned()) {
+        return invalid(
+            "\"at_least\" must be a log position (a whole number) or a list of log positions",
+            "at_least");
+      }
     }
     std::chrono::milliseconds wait = kAtLeastWait;
     if (auto given = request.find("wait_ms"); given != request.end()) {
@@ -207,7 +230,7 @@ Result<json> Service::dispatch(const json& request) {
       const auto ms = given->get<std::uint64_t>();
       if (ms < static_cast<std::uint64_t>(wait.count())) wait = std::chrono::milliseconds(ms);
     }
-    Status seen = engine_.wait_for(Position(at_least->get<std::uint64_t>()), wait);
+    Status seen = wait_for_each(engine_, positions, wait);
     if (!seen.ok()) return seen.error();
   }
   if (*op == "login") return login(request);
@@ -373,13 +396,8 @@ json Service::execute(Command command) {
     // So that the client's next query here sees what it just did. The reply is the decider's
     // either way; a client that must see it everywhere passes "at_least" (see above). Each
     // position is waited for, since a batch's events may lie on several chains.
-    const auto deadline = std::chrono::steady_clock::now() + options_.see_forwarded_within;
-    for (const json& position : reply.value("positions", json::array())) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (!position.is_number_unsigned() || left.count() <= 0) continue;
-      (void)engine_.wait_for(Position(position.get<std::uint64_t>()), left);
-    }
+    (void)wait_for_each(engine_, reply.value("positions", json::array()),
+                        options_.see_forwarded_within);
   }
   return reply;
 }

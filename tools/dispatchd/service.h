@@ -2,10 +2,11 @@
 // request's bytes in, one reply's JSON out. The server (server.h) moves bytes between ZeroMQ and
 // handle(); tests drive handle() directly as well as over the wire.
 //
-// Any request may carry "at_least": POSITION (a position from an earlier reply, perhaps from
-// another node of the same Kafka log): it is answered once this node has applied that position,
-// or `unavailable` after 5 seconds (read-your-writes), or after "wait_ms": MS when the request
-// gives a shorter wait (a forwarding peer gives what its own timeout leaves).
+// Any request may carry "at_least": POSITION or [POSITION, ...] (positions from earlier replies,
+// perhaps from another node of the same Kafka log; a reply's "positions" as they are, since its
+// events may lie on several partitions): it is answered once this node has applied each of them,
+// or `unavailable` after 5 seconds in all (read-your-writes), or after "wait_ms": MS when the
+// request gives a shorter wait (a forwarding peer gives what its own timeout leaves).
 //
 // Every reply is a JSON object with "ok". Errors are {"ok": false, "error": {"code", "message",
 // "field"?}} with the contract's codes; a command's reply is the engine's (with its "id"). A
