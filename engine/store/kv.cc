@@ -35,18 +35,33 @@ std::string_view to_string(Space space) {
 // A key written twice in one set keeps one operation, the last: replays write the same order
 // view and folder entries many times per batch, and only the final value needs to reach the store.
 void WriteSet::record(Space space, std::string key, std::optional<std::string> value) {
-  auto& index = index_[static_cast<std::size_t>(space)];
-  auto it = index.find(key);
-  if (it != index.end()) {
-    Op& op = ops_[it->second];
-    bytes_ -= op.value ? op.value->size() : 0;
-    bytes_ += value ? value->size() : 0;
-    op.value = std::move(value);
+  // Added first, so the index's key can be a view of the stored one; taken back off when the key
+  // already has an operation, which then takes the new value.
+  ops_.push_back(Op{space, std::move(key), std::move(value)});
+  Op& added = ops_.back();
+  const std::size_t value_bytes = added.value ? added.value->size() : 0;
+  auto [it, inserted] =
+      index_[static_cast<std::size_t>(space)].try_emplace(added.key, ops_.size() - 1);
+  if (inserted) {
+    bytes_ += added.key.size() + value_bytes;
     return;
   }
-  bytes_ += key.size() + (value ? value->size() : 0);
-  index.emplace(key, ops_.size());
-  ops_.push_back(Op{space, std::move(key), std::move(value)});
+  Op& earlier = ops_[it->second];
+  bytes_ -= earlier.value ? earlier.value->size() : 0;
+  bytes_ += value_bytes;
+  earlier.value = std::move(added.value);
+  ops_.pop_back();
+}
+
+WriteSet::WriteSet(const WriteSet& other) : ops_(other.ops_), bytes_(other.bytes_) {
+  for (std::size_t i = 0; i < ops_.size(); ++i) {
+    index_[static_cast<std::size_t>(ops_[i].space)].emplace(ops_[i].key, i);
+  }
+}
+
+WriteSet& WriteSet::operator=(const WriteSet& other) {
+  if (this != &other) *this = WriteSet(other);
+  return *this;
 }
 
 void WriteSet::put(Space space, std::string key, std::string value) {

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,6 +50,13 @@ struct StringKeyHash {
 // replaces the earlier one, so ops() holds at most one operation per key, in no promised order.
 class WriteSet {
  public:
+  WriteSet() = default;
+  WriteSet(const WriteSet& other);
+  WriteSet& operator=(const WriteSet& other);
+  // Moving keeps the operations where they are, so the index's views stay valid.
+  WriteSet(WriteSet&&) = default;
+  WriteSet& operator=(WriteSet&&) = default;
+
   void put(Space space, std::string key, std::string value);
   void del(Space space, std::string key);
   // What this set will leave at the key: a value, a deletion (nullopt inside the optional), or
@@ -66,15 +74,17 @@ class WriteSet {
     std::string key;
     std::optional<std::string> value;  // nullopt: delete
   };
-  const std::vector<Op>& ops() const { return ops_; }
+  const std::deque<Op>& ops() const { return ops_; }
 
  private:
   void record(Space space, std::string key, std::optional<std::string> value);
 
-  std::vector<Op> ops_;  // at most one per key
-  // Per space: key -> its operation in ops_. Hashed: batches hold a hundred thousand keys.
-  std::array<std::unordered_map<std::string, std::size_t, StringKeyHash, std::equal_to<>>, 8>
-      index_;
+  // At most one per key. A deque, because adding an operation never moves the others: the index
+  // below holds views of their keys instead of copies (a batch of rebuild holds 35,000 keys, and
+  // every command's batch a dozen).
+  std::deque<Op> ops_;
+  // Per space: key (a view of its operation's) -> the operation's place in ops_.
+  std::array<std::unordered_map<std::string_view, std::size_t>, 8> index_;
   std::size_t bytes_ = 0;
 };
 

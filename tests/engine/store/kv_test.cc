@@ -10,6 +10,8 @@
 #include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <thread>
 #include <tuple>
 
@@ -195,6 +197,53 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_write_set_keeps_the_last_operation_per_key_and_a
   BOOST_TEST(w.bytes() == 0u);
   BOOST_TEST(!w.pending(Space::log, "z").has_value());
   BOOST_TEST(kv.write(w, true).ok());  // an empty set is fine
+}
+
+// The set finds its keys by views of the keys it holds, so a copy must find them in its own
+// operations, and a move or swap must keep them where they were; short keys live inside the
+// operation itself (no heap buffer), which is where a stale view would show first.
+BOOST_AUTO_TEST_CASE(a_write_set_copied_moved_or_swapped_finds_every_key) {
+  auto key = [](int i) {
+    return i % 2 ? "k" + std::to_string(i) : std::string(40, 'k') + std::to_string(i);
+  };
+  auto filled = [&] {
+    WriteSet w;
+    for (int i = 0; i < 1000; ++i) w.put(Space::projections, key(i), std::to_string(i));
+    return w;
+  };
+  auto finds_all = [&](const WriteSet& w) {
+    for (int i = 0; i < 1000; ++i) {
+      if (w.pending(Space::projections, key(i)) !=
+          std::optional<std::optional<std::string>>(std::optional<std::string>(std::to_string(i))))
+        return false;
+    }
+    return w.size() == 1000u;
+  };
+  std::optional<WriteSet> original(filled());
+  WriteSet copy(*original);
+  WriteSet assigned;
+  assigned.put(Space::log, "other", "x");
+  assigned = *original;
+  original.reset();  // the copies must not point into it
+  BOOST_TEST(finds_all(copy));
+  BOOST_TEST(finds_all(assigned));
+  BOOST_TEST(!assigned.touches(Space::log, "other"));
+
+  WriteSet moved(std::move(copy));
+  BOOST_TEST(finds_all(moved));
+  WriteSet empty;
+  std::swap(moved, empty);
+  BOOST_TEST(finds_all(empty));
+  BOOST_TEST(moved.empty());
+
+  // A key written again keeps one operation, in the copy as in the original.
+  assigned.put(Space::projections, key(7), "again");
+  assigned.del(Space::projections, key(8));
+  BOOST_TEST(assigned.size() == 1000u);
+  BOOST_TEST(assigned.pending(Space::projections, key(7)) ==
+             std::optional<std::optional<std::string>>(std::optional<std::string>("again")));
+  BOOST_TEST(assigned.pending(Space::projections, key(8)) ==
+             std::optional<std::optional<std::string>>(std::optional<std::string>()));
 }
 
 // A scan never sees half of a write set: two keys written together always agree.
