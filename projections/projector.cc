@@ -181,6 +181,7 @@ Result<std::optional<OrderState>> Projector::read_order(const OverlayReader& rea
 }
 
 Status Projector::stage(const Event& event, const Kv& kv, WriteSet& writes) {
+  staged_through_ = event.position;
   if (is_organisation_event(event)) return apply(event, kv, writes);
   OrderId id = event.order_id();
   auto it = staged_.find(id);
@@ -195,7 +196,6 @@ Status Projector::stage(const Event& event, const Kv& kv, WriteSet& writes) {
   } else {
     it->second.now = evolve(std::move(it->second.now), event, org_);
   }
-  writes.put(Space::projections, std::string(keys::kApplied), encode_be64(event.position.value()));
   return Status::success();
 }
 
@@ -206,6 +206,12 @@ Status Projector::flush(const Kv& kv, WriteSet& writes) {
     if (!s.ok()) return s;
   }
   staged_.clear();
+  // Once per flush, not per event: the key is the same, and a replay stages a million events.
+  if (staged_through_) {
+    writes.put(Space::projections, std::string(keys::kApplied),
+               encode_be64(staged_through_->value()));
+    staged_through_.reset();
+  }
   return Status::success();
 }
 

@@ -58,9 +58,10 @@ class Projector {
 
   // Replay: like apply, but an order event only evolves the order's state in memory; flush()
   // then writes, once per order, the difference between its state before the first staged
-  // event and after the last. Every projection is a function of the order's state, so the result
-  // equals applying the events one by one, without parsing and writing each order's view at
-  // every event. Organisation events are applied at once, in order, as apply does.
+  // event and after the last, and the position applied (the last staged event's). Every
+  // projection is a function of the order's state, so the result equals applying the events one
+  // by one, without parsing and writing each order's view at every event. Organisation events
+  // are applied at once, in order, as apply does.
   Status stage(const Event& event, const Kv& kv, WriteSet& writes);
   Status flush(const Kv& kv, WriteSet& writes);
 
@@ -84,6 +85,7 @@ class Projector {
     OrderState now;
   };
   std::unordered_map<OrderId, Staged> staged_;
+  std::optional<Position> staged_through_;  // the last event staged since the last flush
 };
 
 }  // namespace dispatch

@@ -3,6 +3,7 @@
 // projector's folder entries with folder_entry(order).dump().
 #define BOOST_TEST_MODULE replay_text
 #include <boost/test/unit_test.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -209,6 +210,66 @@ BOOST_AUTO_TEST_CASE(folder_entries_are_folder_entry_dumped) {
       });
   BOOST_TEST(scanned.ok());
   BOOST_TEST(entries > 0);
+}
+
+// Every key of the projections space, with its value.
+std::map<std::string, std::string> projections_of(const Kv& kv) {
+  std::map<std::string, std::string> all;
+  Status scanned = kv.scan(Space::projections, "", "", [&](std::string_view k, std::string_view v) {
+    all.emplace(k, v);
+    return true;
+  });
+  BOOST_TEST_REQUIRE(scanned.ok());
+  return all;
+}
+
+// Staging events and flushing every few of them (a replay's chunks) leaves the projections that
+// applying them one at a time leaves, the position applied included, whether the last event
+// before a flush is an organisation event or an order event.
+BOOST_AUTO_TEST_CASE(staged_and_flushed_in_any_chunks_equals_applied_one_by_one) {
+  const OrderId order_id("AZ20150108001");
+  std::vector<Event> events;
+  for (const auto& e : testing::sample_events()) {
+    if (e.order_id().empty() || e.order_id() == order_id) events.push_back(e);
+  }
+  // An organisation event after the order's: it ends the run, and some chunks.
+  Event staff = events.at(2);
+  BOOST_TEST_REQUIRE(std::holds_alternative<ev::StaffRegistered>(staff.body));
+  std::get<ev::StaffRegistered>(staff.body).staff_id = StaffId("S21009110009");
+  staff.stream = "staff/S21009110009";
+  events.push_back(staff);
+  for (std::size_t i = 0; i < events.size(); ++i) events[i].position = Position(i + 1);
+
+  // The run ends with an order's event, then with the organisation's.
+  for (std::size_t count : {events.size() - 1, events.size()}) {
+    auto one_by_one = make_memory_kv();
+    Org org;
+    Projector applying(org);
+    for (std::size_t i = 0; i < count; ++i) {
+      WriteSet writes;
+      BOOST_TEST_REQUIRE(applying.apply(events[i], *one_by_one, writes).ok());
+      BOOST_TEST_REQUIRE(one_by_one->write(writes, false).ok());
+    }
+    const auto expected = projections_of(*one_by_one);
+    BOOST_TEST(expected.at(std::string(keys::kApplied)) == encode_be64(count));
+
+    for (std::size_t chunk = 1; chunk <= count; ++chunk) {
+      auto staged_kv = make_memory_kv();
+      Org staged_org;
+      Projector staging(staged_org);
+      WriteSet writes;
+      for (std::size_t i = 0; i < count; ++i) {
+        BOOST_TEST_REQUIRE(staging.stage(events[i], *staged_kv, writes).ok());
+        if ((i + 1) % chunk == 0 || i + 1 == count) {
+          BOOST_TEST_REQUIRE(staging.flush(*staged_kv, writes).ok());
+          BOOST_TEST_REQUIRE(staged_kv->write(writes, false).ok());
+          writes.clear();
+        }
+      }
+      BOOST_TEST((projections_of(*staged_kv) == expected),
+                 count << " events in chunks of " << chunk);
+    }
+  }
 }
 
 }  // namespace
