@@ -77,12 +77,21 @@ class JsonText {
     need_comma_ = true;
   }
   // dump()'s escapes with ensure_ascii off: the two-character ones, \u00XX (lowercase) for the
-  // other control characters, everything else as it is.
+  // other control characters, everything else as it is. Runs of characters written as they are
+  // are appended at once: order views are mostly such runs, and appending a byte at a time was a
+  // tenth of the committer's instructions (callgrind).
   void write_string(std::string_view s) {
     out_ += '"';
     bool ascii = true;
-    for (char ch : s) {
-      const auto c = static_cast<unsigned char>(ch);
+    std::size_t run = 0;  // where the characters not yet appended begin
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') {
+        if (c >= 0x80) ascii = false;
+        continue;
+      }
+      out_.append(s.data() + run, i - run);
+      run = i + 1;
       switch (c) {
         case '"':
           out_ += "\\\"";
@@ -105,17 +114,14 @@ class JsonText {
         case '\t':
           out_ += "\\t";
           break;
-        default:
-          if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out_ += buf;
-          } else {
-            if (c >= 0x80) ascii = false;
-            out_ += ch;
-          }
+        default: {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out_ += buf;
+        }
       }
     }
+    out_.append(s.data() + run, s.size() - run);
     out_ += '"';
     if (!ascii && !is_valid_utf8(s)) valid_ = false;
   }
