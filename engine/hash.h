@@ -1,4 +1,4 @@
-// SHA-256 for the hash chain of the event log (log.h). Backed by libsodium.
+// SHA-256 for the hash chain of the event log (log.h). Backed by OpenSSL's libcrypto.
 #pragma once
 
 #include <string>

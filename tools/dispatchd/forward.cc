@@ -54,6 +54,10 @@ Result<std::string> read_cluster_key(const std::string& path) {
 }
 
 std::string sign_forwarded(std::string_view key, std::string_view text) {
+  // libsodium asks for sodium_init before any other call (the log's hashing made it, before it
+  // moved to libcrypto). It is idempotent; HMAC needs no randomness, so a failure is harmless.
+  static const int initialised = sodium_init();
+  (void)initialised;
   crypto_auth_hmacsha256_state state;
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()),

@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/hash.h"
 #include "engine/store/rocks_kv.h"
 #include "tests/support/print.h"
 #include "tests/support/process.h"
@@ -128,6 +129,18 @@ struct MemoryLog {
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(event_log, MemoryLog)
+
+// The chain's hashes are the standard SHA-256 (FIPS 180-2's examples), so an auditor's own tool
+// recomputes them, and stores written before a change of library still verify.
+BOOST_AUTO_TEST_CASE(record_hashes_are_standard_sha256) {
+  BOOST_TEST(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  BOOST_TEST(sha256_hex("abc") ==
+             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  BOOST_TEST(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  BOOST_TEST(sha256_hex(std::string(1000000, 'a')) ==
+             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
 
 BOOST_AUTO_TEST_CASE(an_empty_log_has_the_genesis_head) {
   BOOST_TEST(log.head().position.value() == 0u);
