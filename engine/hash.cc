@@ -11,13 +11,18 @@ namespace dispatch {
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  return to_hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
+
+std::string to_hex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex(SHA256_DIGEST_LENGTH * 2, '0');
-  for (std::size_t i = 0; i < SHA256_DIGEST_LENGTH; ++i) {
-    hex[2 * i] = kDigits[digest[i] >> 4];
-    hex[2 * i + 1] = kDigits[digest[i] & 0x0f];
+  std::string out(bytes.size() * 2, '0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kDigits[c >> 4];
+    out[2 * i + 1] = kDigits[c & 0x0f];
   }
-  return hex;
+  return out;
 }
 
 }  // namespace dispatch

@@ -13,4 +13,7 @@ inline constexpr std::string_view kGenesisHash =
 // The SHA-256 of `data` as 64 lowercase hexadecimal digits. Thread-safe.
 std::string sha256_hex(std::string_view data);
 
+// `bytes` as lowercase hexadecimal, two digits a byte (digests, MACs, query cursors).
+std::string to_hex(std::string_view bytes);
+
 }  // namespace dispatch

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/hash.h"
 #include "engine/log.h"
 #include "engine/org.h"
 #include "engine/status.h"
@@ -19,9 +20,8 @@ namespace dispatch {
 inline constexpr std::size_t kDefaultFolderLimit = 50;
 inline constexpr std::size_t kMaxFolderLimit = 1000;
 
-// Cursors are projection keys (or their tails) written as lowercase hexadecimal, so they are
-// plain text in JSON whatever bytes the keys hold. from_hex is nullopt for text not so written.
-std::string to_hex(std::string_view bytes);
+// Cursors are projection keys (or their tails) written as lowercase hexadecimal (to_hex), so they
+// are plain text in JSON whatever bytes the keys hold. from_hex is nullopt for text not so written.
 std::optional<std::string> from_hex(std::string_view hex);
 
 // {"owner", "folder", "total", "orders": [...], "next": CURSOR|null}, newest update first.

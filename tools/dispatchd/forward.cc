@@ -13,16 +13,6 @@ namespace dispatch::daemon {
 namespace {
 using json = nlohmann::json;
 
-std::string hex(const unsigned char* bytes, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(size * 2, '0');
-  for (std::size_t i = 0; i < size; ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0x0f];
-  }
-  return out;
-}
-
 // The code and message of a reply's error; empty when it has none in the contract's form.
 std::string error_field(const json& reply, const char* field) {
   auto error = reply.find("error");
@@ -65,7 +55,7 @@ std::string sign_forwarded(std::string_view key, std::string_view text) {
   crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(text.data()),
                                 text.size());
   crypto_auth_hmacsha256_final(&state, mac);
-  return hex(mac, sizeof mac);
+  return to_hex(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
 }
 
 bool forwarded_signature_matches(std::string_view key, std::string_view text,
