@@ -133,6 +133,14 @@ void read_optional(const json& j, const char* key, std::optional<T>& out) {
   }
 }
 
+void fold(OrderState& s, const Event& event) {
+  if (!is_order_event(event)) return;
+  apply_body(s, event);
+  s.version = event.version;
+  s.last_position = event.position;
+  s.updated_at = event.at;
+}
+
 }  // namespace
 
 std::optional<UnitId> passed_down_by(const OrderState& order) {
@@ -142,21 +150,22 @@ std::optional<UnitId> passed_down_by(const OrderState& order) {
 
 OrderState evolve(std::optional<OrderState> order, const Event& event) {
   OrderState s = order ? std::move(*order) : OrderState{};
-  if (!is_order_event(event)) return s;
-  apply_body(s, event);
-  s.version = event.version;
-  s.last_position = event.position;
-  s.updated_at = event.at;
+  fold(s, event);
   return s;
 }
 
 OrderState evolve(std::optional<OrderState> order, const Event& event, const Org& org) {
-  OrderState s = evolve(std::move(order), event);
+  OrderState s = order ? std::move(*order) : OrderState{};
+  evolve_in_place(s, event, org);
+  return s;
+}
+
+void evolve_in_place(OrderState& s, const Event& event, const Org& org) {
+  fold(s, event);
   if (const auto* created = std::get_if<ev::OrderCreated>(&event.body)) {
     const UnitInfo* unit = org.unit(created->unit);
     s.sales_origin = unit != nullptr && is_sales_unit(unit->kind);
   }
-  return s;
 }
 
 json to_json(const OrderState& o) {

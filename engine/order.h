@@ -67,6 +67,10 @@ OrderState evolve(std::optional<OrderState> order, const Event& event);
 // (the event does not carry it). Projections should fold with this one; the organisation at the
 // event's position is enough, since a unit's kind never changes.
 OrderState evolve(std::optional<OrderState> order, const Event& event, const Org& org);
+// The same fold in place: `order` becomes evolve(order, event, org). A default OrderState stands
+// for nullopt (OrderCreated starts from one). A replay folds every event of the log, and moving
+// the state in and out of evolve() was a tenth of its projecting.
+void evolve_in_place(OrderState& order, const Event& event, const Org& org);
 
 nlohmann::json to_json(const OrderState& order);
 // to_json(order).dump(), byte for byte, written without building the document (the projector

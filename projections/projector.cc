@@ -191,11 +191,10 @@ Status Projector::stage(const Event& event, const Kv& kv, WriteSet& writes) {
     auto before = event.version == Version(1) ? std::optional<OrderState>()
                                               : read_order(OverlayReader(kv, writes), id);
     if (!before.ok()) return before.error();
-    OrderState now = evolve(*before, event, org_);
-    staged_.emplace(id, Staged{std::move(*before), std::move(now)});
-  } else {
-    it->second.now = evolve(std::move(it->second.now), event, org_);
+    it = staged_.emplace(id, Staged{std::move(*before), OrderState{}}).first;
+    if (it->second.before) it->second.now = *it->second.before;
   }
+  evolve_in_place(it->second.now, event, org_);
   return Status::success();
 }
 

@@ -15,6 +15,7 @@ const OrderId kId("AZ20150108000001");
 // Folds hand-written events of one order, numbering versions and positions as the log would.
 struct Stream {
   std::optional<OrderState> state;
+  OrderState in_place;  // the same events folded by evolve_in_place, as a replay folds them
   std::uint64_t version = 0;
   std::uint64_t position = 100;
   int minute = 0;
@@ -31,6 +32,8 @@ struct Stream {
     e.position = Position(position += 3);
     e.body = std::move(body);
     state = evolve(state, e);
+    evolve_in_place(in_place, e, Org{});
+    BOOST_CHECK(in_place == *state);
     BOOST_CHECK_EQUAL(state->version.value(), version);
     BOOST_CHECK_EQUAL(state->last_position.value(), position);
     BOOST_CHECK_EQUAL(state->updated_at, e.at);
