@@ -16,6 +16,9 @@ namespace dispatch::detail {
 
 class JsonText {
  public:
+  // `capacity`: the text's expected size, reserved at once rather than grown by doubling.
+  explicit JsonText(std::size_t capacity = 256) { out_.reserve(capacity); }
+
   // dump() refuses a string that is not UTF-8 (it throws); the caller then writes the document
   // the general way, which throws as before.
   bool valid() const { return valid_; }
@@ -25,10 +28,12 @@ class JsonText {
   void end_object() { close('}'); }
   void begin_array() { open('['); }
   void end_array() { close(']'); }
+  // `k` is one of the caller's own names, which need no escapes, so it is copied as it is.
   void key(std::string_view k) {
     separate();
-    write_string(k);
-    out_ += ':';
+    out_ += '"';
+    out_ += k;
+    out_ += "\":";
     after_key_ = true;
   }
 

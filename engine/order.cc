@@ -201,7 +201,7 @@ json to_json(const OrderState& o) {
 }
 
 std::string dump_order(const OrderState& o) {
-  detail::JsonText j;
+  detail::JsonText j(1024);  // a view is 600 to 1,000 bytes
   auto strings = [&j](const auto& list) {
     j.begin_array();
     for (const auto& s : list) j.string(std::string_view(s));

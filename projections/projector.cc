@@ -44,7 +44,7 @@ void update_search_index(const std::optional<OrderState>& before, const OrderSta
 
 // folder_entry(order).dump(), written directly (json_text.h).
 std::string dump_folder_entry(const OrderState& order) {
-  detail::JsonText j;
+  detail::JsonText j(512);  // an entry is 250 to 400 bytes
   j.begin_object();
   j.key("created_at");
   j.string(order.created_at);
