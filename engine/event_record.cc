@@ -3,9 +3,11 @@
 // general reader decides every record this one does not fully vouch for.
 #include "engine/event_record.h"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +36,23 @@ class Reader {
     if (!eat('"')) return false;
     const std::size_t start = pos_;
     bool ascii = true;
+    // Eight bytes at a time up to the closing quote (or a byte refused below): a record is
+    // mostly such runs, and reading it a byte at a time was a fifth of decoding it (callgrind of
+    // a replay).
+    for (std::uint64_t word = 0; pos_ + sizeof word <= text_.size(); pos_ += sizeof word) {
+      std::memcpy(&word, text_.data() + pos_, sizeof word);
+      const std::uint64_t stops = stop_bytes(word);
+      if (stops == 0) {
+        if ((word & kHighBits) != 0) ascii = false;
+        continue;
+      }
+      if constexpr (std::endian::native == std::endian::little) {  // the first byte is lowest
+        const std::uint64_t before_stop = (stops & (~stops + 1)) - 1;
+        if ((word & kHighBits & before_stop) != 0) ascii = false;
+        pos_ += static_cast<std::size_t>(std::countr_zero(stops)) / 8;
+      }
+      break;  // the loop below reads the stop (and, big-endian, the bytes before it)
+    }
     for (; pos_ < text_.size(); ++pos_) {
       const auto c = static_cast<unsigned char>(text_[pos_]);
       if (c == '"') break;
@@ -143,6 +162,21 @@ class Reader {
   }
 
  private:
+  static constexpr std::uint64_t kOnes = 0x0101010101010101;
+  static constexpr std::uint64_t kLow7 = 0x7F7F7F7F7F7F7F7F;
+  static constexpr std::uint64_t kHighBits = 0x8080808080808080;
+  // 0x80 in each byte of `word` that is zero, nothing elsewhere. Exact for every byte: the sums
+  // of low seven bits never carry into the next byte.
+  static std::uint64_t zero_bytes(std::uint64_t word) {
+    return ~(((word & kLow7) + kLow7) | word | kLow7);
+  }
+  // 0x80 in each byte of `word` that is a quote, a backslash or a control character (below
+  // 0x20), nothing elsewhere.
+  static std::uint64_t stop_bytes(std::uint64_t word) {
+    const std::uint64_t control = ~((word & kLow7) + kOnes * 0x60) & ~word & kHighBits;
+    return zero_bytes(word ^ (kOnes * '"')) | zero_bytes(word ^ (kOnes * '\\')) | control;
+  }
+
   std::size_t count_digits(std::size_t from) const {
     std::size_t end = from;
     while (end < text_.size() && text_[end] >= '0' && text_[end] <= '9') ++end;
